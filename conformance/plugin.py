@@ -1,0 +1,420 @@
+"""The pytest adapter: options, one test item per check, verdicts, and the report.
+
+The plugin is dormant unless a suite option is given (`--target-url`, `--conformance`,
+`--report-dir`, `--profile`, ...), so installing the package never changes other test runs.
+With no `--target-url` it starts the bundled mock and certifies that (the embedded default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from conformance import __version__, spec
+from conformance.checks.base import Check
+from conformance.config import (
+    ConfigError,
+    RunConfig,
+    check_target_url,
+    parse_models,
+    parse_profiles,
+    positive_number,
+)
+from conformance.exchange import Limits
+from conformance.profiles import PROFILE_NAMES
+from conformance.results import CheckResult, RunReport
+
+SUITE_OPTIONS = (
+    "target_url",
+    "conformance",
+    "report_dir",
+    "profile",
+    "depth",
+    "level",
+    "not_ready_model",
+    "model",
+)
+RESULT_KEY = "conformance_result"
+EMBEDDED_NOT_READY = "not-ready-model"
+
+
+class ConformanceWarning(UserWarning):
+    """A SHOULD-level check failed; it does not fail the run at --level must."""
+
+
+class CheckFailed(Exception):
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.id)
+        self.result = result
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("conformance", "LLM API conformance suite")
+    g.addoption(
+        "--target-url",
+        default=None,
+        help="base URL of the implementation to certify (default: start the bundled mock)",
+    )
+    g.addoption(
+        "--conformance",
+        action="store_true",
+        default=False,
+        help="run the conformance suite (implied by --target-url and --report-dir)",
+    )
+    g.addoption(
+        "--profile",
+        default=None,
+        help=f"profiles to check, comma-separated: {', '.join(PROFILE_NAMES)} "
+        "(default: alphaedge with a target, all three against the bundled mock)",
+    )
+    g.addoption(
+        "--model",
+        action="append",
+        default=None,
+        metavar="[PROFILE=]NAME",
+        help="model the positive cases use (repeatable; gateway takes NAME,NAME)",
+    )
+    g.addoption(
+        "--api-key",
+        default=None,
+        help="API key sent as a Bearer token (or set CONFORMANCE_API_KEY); never printed",
+    )
+    g.addoption(
+        "--not-ready-model",
+        default=None,
+        help="compat: a model endpoint that is not ready (enables the 400 check)",
+    )
+    g.addoption(
+        "--depth",
+        default=None,
+        choices=("quick", "standard", "thorough"),
+        help="how many generated cases per operation (default: quick)",
+    )
+    g.addoption(
+        "--level",
+        default=None,
+        choices=("must", "should"),
+        help="which failures fail the run (default: must; SHOULD failures then warn)",
+    )
+    g.addoption("--request-timeout", type=float, default=30.0, help="seconds per answer")
+    g.addoption("--stream-timeout", type=float, default=60.0, help="seconds per whole stream")
+    g.addoption(
+        "--max-response-bytes",
+        type=int,
+        default=8 * 1024 * 1024,
+        help="answers are cut (and reported) past this size",
+    )
+    g.addoption("--concurrency", type=int, default=4, help="requests in flight at once")
+    g.addoption("--seed", type=int, default=0, help="seed for the generated cases")
+    g.addoption(
+        "--report-dir",
+        default=None,
+        help="write report.json, report.html, junit.xml and summary.md here",
+    )
+
+
+def _active(config: pytest.Config) -> bool:
+    return any(config.getoption(name) not in (None, False) for name in SUITE_OPTIONS)
+
+
+def _build_run_config(config: pytest.Config, target: str | None) -> RunConfig:
+    get = config.getoption
+    profiles = parse_profiles(get("profile"), ("alphaedge",) if target else PROFILE_NAMES)
+    limits = Limits(
+        request_timeout=positive_number("--request-timeout", get("request_timeout")),
+        stream_timeout=positive_number("--stream-timeout", get("stream_timeout")),
+        max_bytes=max(1024, get("max_response_bytes")),
+    )
+    if get("concurrency") < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    api_key = get("api_key") or os.environ.get("CONFORMANCE_API_KEY") or None
+    return RunConfig(
+        target_url=check_target_url(target) if target else "",
+        profiles=profiles,
+        models=parse_models(get("model") or [], profiles),
+        api_key=api_key,
+        not_ready_model=get("not_ready_model"),
+        depth=get("depth") or "quick",
+        level=get("level") or "must",
+        limits=limits,
+        concurrency=get("concurrency"),
+        seed=get("seed"),
+        embedded=target is None,
+    )
+
+
+class SuiteSession:
+    """Per-process state of one run: the config, the engine, the results seen so far."""
+
+    def __init__(self, pytest_config: pytest.Config, run: RunConfig) -> None:
+        self.pytest_config = pytest_config
+        self.run = run
+        self.engine: Any = None
+        self.mock: Any = None
+        self.results: dict[str, CheckResult] = {}
+        self.collected: list[Check] = []
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.prefetched = False
+        self.recorded: list[dict[str, Any]] = []
+        self.stash_report: RunReport | None = None
+        self.written: list[Path] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collects results here in serial runs, and from the workers under pytest-xdist."""
+        for key, value in report.user_properties:
+            if key == RESULT_KEY and isinstance(value, str):
+                self.recorded.append(json.loads(value))
+
+    def start(self) -> None:
+        from conformance.engine import Engine
+
+        if self.run.embedded:
+            from conformance.mock.process import MockProcess
+
+            self.mock = MockProcess(api_key=self.run.api_key)
+            url = self.mock.__enter__().url
+            self.run = _replace_target(self.run, url)
+        self.engine = Engine(self.run)
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        if self.mock is not None:
+            self.mock.__exit__(None, None, None)
+
+
+def _replace_target(run: RunConfig, url: str) -> RunConfig:
+    from dataclasses import replace
+
+    return replace(run, target_url=url)
+
+
+_KEY = pytest.StashKey[SuiteSession]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance_check: a check of the conformance suite")
+    if not _active(config):
+        return
+    target = config.getoption("target_url")
+    try:
+        run = _build_run_config(config, target)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if run.embedded:
+        from dataclasses import replace
+
+        run = replace(
+            run,
+            api_key=run.api_key or "sk-embedded-" + secrets.token_hex(8),
+            not_ready_model=run.not_ready_model or EMBEDDED_NOT_READY,
+        )
+    if config.args_source == pytest.Config.ArgsSource.ARGS and config.args:
+        raise pytest.UsageError(
+            "the conformance suite collects its own checks: drop the test paths "
+            f"({' '.join(config.args)}), or run your own tests in a separate pytest call"
+        )
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"  # keep one operation's checks on one worker
+    suite = SuiteSession(config, run)
+    config.stash[_KEY] = suite
+    config.pluginmanager.register(suite, "conformance-suite")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    suite = config.stash.get(_KEY, None)
+    if suite is not None:
+        suite.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    suite = config.stash.get(_KEY, None)
+    if suite is None:
+        return None
+    run = suite.run
+    target = run.target_url or "the bundled mock (embedded default)"
+    return [
+        f"conformance {__version__}: target {target}, profiles {','.join(run.profiles)}, "
+        f"depth {run.depth}, level {run.level}"
+    ]
+
+
+def pytest_collection(session: pytest.Session) -> bool | None:
+    suite = session.config.stash.get(_KEY, None)
+    if suite is None:
+        return None
+    from conformance import catalog
+
+    checks = catalog.all_checks(suite.run)
+    items: list[pytest.Item] = [
+        CheckItem.from_parent(session, name=c.id, nodeid=c.id, check=c) for c in checks
+    ]
+    hook = session.config.hook
+    hook.pytest_collection_modifyitems(session=session, config=session.config, items=items)
+    session.items = items
+    session.testscollected = len(items)
+    suite.collected = [item.check for item in items if isinstance(item, CheckItem)]
+    hook.pytest_collection_finish(session=session)
+    return True
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: Check, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+        self.add_marker(pytest.mark.xdist_group(f"{check.op.profile}/{check.op.name}"))
+        self.add_marker(pytest.mark.conformance_check)
+
+    def runtest(self) -> None:
+        suite = self.config.stash[_KEY]
+        if suite.engine is None:
+            suite.start()
+        if not suite.prefetched:
+            suite.prefetched = True
+            same_op = [c for c in suite.collected if c.op == self.check.op]
+            suite.engine.prefetch(
+                same_op if hasattr(self.config, "workerinput") else suite.collected
+            )
+        result: CheckResult = suite.engine.run(self.check)
+        self.user_properties.append((RESULT_KEY, json.dumps(_result_dict(result))))
+        if result.verdict == "fail":
+            raise CheckFailed(result)
+        if result.verdict == "skip":
+            pytest.skip(result.reason)
+        if result.verdict == "warn":
+            warnings.warn(
+                ConformanceWarning(f"{result.id} [SHOULD]: {result.reason}"), stacklevel=1
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CheckFailed):
+            return format_result(excinfo.value.result)
+        return (
+            f"suite error in {self.check.id} (a bug in the suite, please report): "
+            f"{excinfo.exconly()}"
+        )
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.check.id
+
+
+def _result_dict(result: CheckResult) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(result)
+
+
+def format_result(result: CheckResult) -> str:
+    lines = [f"{result.id} [{result.level}] {result.title}"]
+    lines += [f"  document: {s}" for s in result.source]
+    for finding in result.findings:
+        lines.append("")
+        lines += ["  " + line for line in finding.message.splitlines()]
+        if finding.evidence is not None:
+            lines.append(f"  reproduce: {finding.evidence.curl}")
+    return "\n".join(lines)
+
+
+def _report(suite: SuiteSession, exitstatus: int) -> RunReport:
+    seen: dict[str, CheckResult] = {}
+    for raw in suite.recorded:
+        parsed = RunReport.from_dict(
+            {
+                "target_url": "",
+                "profiles": [],
+                "options": {},
+                "suite_version": "",
+                "specs": {},
+                "started_at": "",
+                "results": [raw],
+            }
+        ).results[0]
+        seen[parsed.id] = parsed
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    results = []
+    for check in suite.collected:
+        if check.id in seen:
+            results.append(seen[check.id])
+        else:
+            results.append(
+                CheckResult(
+                    id=check.id,
+                    profile=check.op.profile,
+                    operation=check.op.name,
+                    area=check.area,
+                    level=check.level,
+                    title=check.title,
+                    source=list(check.source),
+                    verdict="skip",
+                    reason="not run: the run was interrupted" if interrupted else "not selected",
+                )
+            )
+    status: Literal["completed", "interrupted", "target-failed"] = (
+        "interrupted" if interrupted else "completed"
+    )
+    error = None
+    engine = suite.engine
+    if engine is not None and engine.target_down:
+        status, error = (
+            "target-failed",
+            (f"the target stopped answering: {engine.last_transport_error}"),
+        )
+    return RunReport(
+        target_url=suite.run.target_url or "embedded mock",
+        profiles=list(suite.run.profiles),
+        options=suite.run.options(),
+        suite_version=__version__,
+        specs={p: spec.spec_sha256(p) for p in suite.run.profiles},
+        started_at=suite.started_at,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        status=status,
+        error=error,
+        results=results,
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    suite = config.stash.get(_KEY, None)
+    if suite is None or hasattr(config, "workerinput"):
+        return
+    report = _report(suite, int(exitstatus))
+    suite.stash_report = report
+    report_dir = config.getoption("report_dir")
+    if report_dir:
+        from conformance.report import write_reports
+
+        written = write_reports(
+            report, Path(report_dir), secrets=[suite.run.api_key] if suite.run.api_key else []
+        )
+        suite.written = written
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    suite = config.stash.get(_KEY, None)
+    report = suite.stash_report if suite is not None else None
+    if suite is None or report is None:
+        return
+    tr = terminalreporter
+    tr.section("conformance")
+    for profile in report.profiles:
+        c = report.counts(profile)
+        tr.write_line(
+            f"{profile}: {report.verdict_line(profile)} "
+            f"({c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip)"
+        )
+    if report.status != "completed":
+        tr.write_line(
+            f"run status: {report.status}" + (f": {report.error}" if report.error else "")
+        )
+    for path in suite.written:
+        tr.write_line(f"report: {path}")

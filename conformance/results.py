@@ -1,0 +1,101 @@
+"""The outcome of a certification run: the data every report writer reads.
+
+This is the contract between the engine/pytest plugin (which fill it) and the writers in
+`conformance.report` (which render it). `report.json` is `RunReport.to_dict()` verbatim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Verdict = Literal["pass", "fail", "warn", "skip"]
+Level = Literal["MUST", "SHOULD"]
+
+
+@dataclass
+class Evidence:
+    """What a person needs to reproduce one failing exchange. Already redacted."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str  # excerpt, as text
+    status: int | None
+    response_headers: dict[str, str]
+    body_excerpt: str
+    sse_excerpt: str | None
+    curl: str
+    error: str | None = None  # transport failure (timeout, refused, cap)
+
+
+@dataclass
+class FindingRecord:
+    message: str  # "Expected: ... Actual: ..." written for the person fixing the server
+    evidence: Evidence | None = None
+
+
+@dataclass
+class CheckResult:
+    id: str  # stable, e.g. "alphaedge/chat/stream/done-terminates"
+    profile: str
+    operation: str
+    area: str  # shape | bounds | errors | semantics | stream | http
+    level: Level
+    title: str
+    source: list[str]  # the document words enforced, "file: words"
+    verdict: Verdict
+    reason: str = ""  # skip reason, or one-line failure summary
+    findings: list[FindingRecord] = field(default_factory=list)
+    requests: int = 0  # exchanges judged
+    duration_s: float = 0.0
+
+
+@dataclass
+class RunReport:
+    target_url: str
+    profiles: list[str]
+    options: dict[str, Any]  # the run's options, API key removed
+    suite_version: str
+    specs: dict[str, str]  # profile -> sha256 of its spec file
+    started_at: str  # ISO 8601 UTC
+    finished_at: str = ""
+    status: Literal["completed", "interrupted", "target-failed"] = "completed"
+    error: str | None = None  # why the run did not complete, when it did not
+    results: list[CheckResult] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        results = []
+        for r in data.get("results", []):
+            findings = [
+                FindingRecord(
+                    message=f["message"],
+                    evidence=Evidence(**f["evidence"]) if f.get("evidence") else None,
+                )
+                for f in r.get("findings", [])
+            ]
+            results.append(CheckResult(**{**r, "findings": findings}))
+        return cls(**{**data, "results": results})
+
+    def counts(self, profile: str | None = None) -> dict[str, int]:
+        out = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
+        for r in self.results:
+            if profile is None or r.profile == profile:
+                out[r.verdict] += 1
+        return out
+
+    def verdict_line(self, profile: str) -> str:
+        """The one-line verdict a vendor publishes for a profile."""
+        c = self.counts(profile)
+        if c["fail"]:
+            return f"not conformant: {c['fail']} MUST failure{'s' if c['fail'] != 1 else ''}"
+        if c["warn"]:
+            return f"conformant with {c['warn']} warning{'s' if c['warn'] != 1 else ''}"
+        return "conformant"
