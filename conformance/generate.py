@@ -10,10 +10,12 @@ invalid, so a case schemathesis mislabels can never produce a false finding.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
-from collections.abc import Callable
 from typing import Any
 
 from conformance import spec
@@ -64,10 +66,8 @@ def draw(
         if len(bodies) >= count:
             raise _Enough
 
-    try:
+    with contextlib.suppress(_Enough):
         collect()
-    except _Enough:
-        pass
     return bodies
 
 
@@ -115,6 +115,20 @@ def pin_negative(op: Operation, body: Any, config: RunConfig) -> Any:
 
 
 def generated_probes(op: Operation, config: RunConfig) -> list[Probe]:
+    """Generated probes; drawing is deterministic, so it is done once per process per key."""
+    models = base_payload(op, config)["model"]
+    key = json.dumps([op.profile, op.name, models, config.depth, config.seed])
+    with _LOCK:
+        if key not in _GENERATED:
+            _GENERATED[key] = tuple(_generate(op, config))
+        return list(_GENERATED[key])
+
+
+_GENERATED: dict[str, tuple[Probe, ...]] = {}
+_LOCK = threading.Lock()
+
+
+def _generate(op: Operation, config: RunConfig) -> list[Probe]:
     positive, streamed, negative = DEPTH_CASES[config.depth]
     request_validator = spec.validator(op.profile, op.request_schema)
     probes: list[Probe] = []
@@ -129,6 +143,7 @@ def generated_probes(op: Operation, config: RunConfig) -> list[Probe]:
         tags = frozenset({"positive", "generated", "stream" if stream else "json"})
         request = replace(Request.post_json(op.path, pinned), tags=tags)
         probes.append(Probe(f"{op.profile}/{op.name}/generated/positive/{i}", op, request, tags))
+
     def invalid(body: Any) -> bool:
         return not request_validator.is_valid(pin_negative(op, body, config))
 

@@ -404,12 +404,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     report = suite.stash_report if suite is not None else None
     if suite is None or report is None:
         return
+    from conformance.report.text import verdict_text
+
     tr = terminalreporter
     tr.section("conformance")
     for profile in report.profiles:
         c = report.counts(profile)
         tr.write_line(
-            f"{profile}: {report.verdict_line(profile)} "
+            f"{profile}: {verdict_text(report, profile)} "
             f"({c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip)"
         )
     if report.status != "completed":

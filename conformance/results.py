@@ -6,7 +6,7 @@ This is the contract between the engine/pytest plugin (which fill it) and the wr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -72,8 +72,11 @@ class RunReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        """Reads report.json; keys a newer suite version added are ignored, not fatal."""
         results = []
+        known = {f.name for f in fields(CheckResult)}
         for r in data.get("results", []):
+            r = {k: v for k, v in r.items() if k in known}
             findings = [
                 FindingRecord(
                     message=f["message"],
@@ -82,20 +85,29 @@ class RunReport:
                 for f in r.get("findings", [])
             ]
             results.append(CheckResult(**{**r, "findings": findings}))
-        return cls(**{**data, "results": results})
+        top = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in top}, "results": results})
 
     def counts(self, profile: str | None = None) -> dict[str, int]:
         out = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
         for r in self.results:
             if profile is None or r.profile == profile:
-                out[r.verdict] += 1
+                out[r.verdict] = out.get(r.verdict, 0) + 1
         return out
 
     def verdict_line(self, profile: str) -> str:
         """The one-line verdict a vendor publishes for a profile."""
-        c = self.counts(profile)
-        if c["fail"]:
-            return f"not conformant: {c['fail']} MUST failure{'s' if c['fail'] != 1 else ''}"
-        if c["warn"]:
-            return f"conformant with {c['warn']} warning{'s' if c['warn'] != 1 else ''}"
+        mine = [r for r in self.results if r.profile == profile]
+        must = sum(r.verdict == "fail" and r.level == "MUST" for r in mine)
+        should = sum(r.verdict == "fail" and r.level == "SHOULD" for r in mine)
+        warn = sum(r.verdict == "warn" for r in mine)
+        if must or should:
+            parts = [
+                f"{n} {lvl} failure{'s' if n != 1 else ''}"
+                for n, lvl in ((must, "MUST"), (should, "SHOULD"))
+                if n
+            ]
+            return "not conformant: " + ", ".join(parts)
+        if warn:
+            return f"conformant with {warn} warning{'s' if warn != 1 else ''}"
         return "conformant"

@@ -1,0 +1,141 @@
+"""The `conformance` command: `diff` and `matrix` over report.json files, and `mock`.
+
+The suite itself runs under pytest (`pytest --target-url=...`); this command covers what
+comes after a run (comparing, publishing) and starting the reference server. Every bad
+input ends in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from conformance import __version__
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input; the message is the one line shown to the person."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line instead of usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="conformance", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--version", action="version", version=f"conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    diff = sub.add_parser(
+        "diff", help="compare two report.json files; exit 1 when a check regressed",
+        description="Regression = pass/warn/skip -> fail, or pass -> warn. Exit status: "
+                    "0 no regression, 1 regression, 2 bad input.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD.json", help="the baseline report.json")
+    diff.add_argument("new", type=Path, metavar="NEW.json", help="the new report.json")
+    diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+    matrix = sub.add_parser(
+        "matrix", help="one HTML page comparing several report.json files side by side"
+    )
+    matrix.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
+    matrix.add_argument("-o", "--output", type=Path, required=True, metavar="matrix.html")
+    matrix.add_argument("--names", help="comma-separated column names, one per report "
+                                        "(default: each report's target URL)")
+    sub.add_parser("mock", help="run the reference mock server (all further arguments are "
+                                "passed to it; see `conformance mock --help`)", add_help=False)
+    return parser
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from conformance.report.diff import compare, format_text
+    from conformance.report.model import load_report_file
+
+    result = compare(load_report_file(args.old), load_report_file(args.new))
+    if args.json:
+        doc = {**result.to_dict(), "regression": bool(result.regressed)}
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
+    else:
+        sys.stdout.write(format_text(result))
+    return EXIT_REGRESSION if result.regressed else EXIT_OK
+
+
+def _run_matrix(args: argparse.Namespace) -> int:
+    from conformance.report import atomic_write
+    from conformance.report.matrix import render
+    from conformance.report.model import load_report_file
+
+    names = None
+    if args.names is not None:
+        names = [n.strip() for n in args.names.split(",")]
+        if len(names) != len(args.reports) or not all(names):
+            raise UsageError(f"conformance matrix: --names has {len(names)} names for "
+                             f"{len(args.reports)} reports (give one non-empty name per report)")
+    reports = [load_report_file(path) for path in args.reports]
+    try:
+        atomic_write(args.output, render(reports, names))
+    except OSError as exc:
+        raise UsageError(f"conformance matrix: cannot write {args.output}: "
+                         f"{exc.strerror or exc}") from None
+    sys.stdout.write(f"wrote {args.output} ({len(reports)} implementations)\n")
+    return EXIT_OK
+
+
+def _run_mock(argv: list[str]) -> int:
+    """Hand everything to the mock's own entry point, imported only when asked for."""
+    try:
+        module = importlib.import_module("conformance.mock.__main__")
+    except ImportError as exc:
+        raise UsageError(f"conformance mock: the mock server is not available ({exc})") from None
+    entry = getattr(module, "main", None)
+    if not callable(entry):
+        raise UsageError("conformance mock: conformance.mock.__main__ has no main()")
+    code = entry(argv)
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `conformance` console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    from conformance.report.model import ReportFileError
+
+    try:
+        if args_list and args_list[0] == "mock":
+            return _run_mock(args_list[1:])
+        parser = _parser()
+        args = parser.parse_args(args_list)
+        if args.command == "diff":
+            return _run_diff(args)
+        if args.command == "matrix":
+            return _run_matrix(args)
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, ReportFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help / --version, or a sub-tool that exits
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or EXIT_OK
+        print(f"error: {exc.code}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `conformance diff ... | head`: stop quietly, like other tools
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""What every writer says the same way: area order, verdict wording, evidence as text.
+
+Kept in one place so the HTML page, the JUnit file and the PR summary never disagree about
+what a run means.
+"""
+
+from __future__ import annotations
+
+from conformance.results import CheckResult, Evidence, FindingRecord, RunReport
+
+# The order a person reads a profile in: shape first, transport details last.
+AREAS = ("shape", "bounds", "errors", "semantics", "stream", "http")
+AREA_TITLES = {
+    "shape": "Shape: fields and types of answers",
+    "bounds": "Bounds: documented ranges and limits",
+    "errors": "Errors: rejection of bad requests",
+    "semantics": "Semantics: what the answer means",
+    "stream": "Streaming: the event stream",
+    "http": "HTTP: methods, headers, status codes",
+}
+STATUS_WORDS = {
+    "completed": "completed",
+    "interrupted": "INTERRUPTED: results are incomplete",
+    "target-failed": "TARGET FAILED: the target stopped answering; results are incomplete",
+}
+
+
+def profiles_of(report: RunReport) -> list[str]:
+    """The run's profiles, then any profile that only appears in results (kept visible)."""
+    seen = list(dict.fromkeys(report.profiles))
+    for result in report.results:
+        if result.profile not in seen:
+            seen.append(result.profile)
+    return seen
+
+
+def checks_of(report: RunReport, profile: str) -> list[CheckResult]:
+    return sorted((r for r in report.results if r.profile == profile), key=lambda r: r.id)
+
+
+def areas_of(checks: list[CheckResult]) -> list[str]:
+    present = {c.area for c in checks}
+    return [a for a in AREAS if a in present] + sorted(present - set(AREAS))
+
+
+def is_complete(report: RunReport) -> bool:
+    return report.status == "completed"
+
+
+def status_words(report: RunReport) -> str:
+    return STATUS_WORDS.get(report.status, f"{report.status}: results may be incomplete")
+
+
+def verdict_caveat(report: RunReport, profile: str) -> str:
+    """Why a profile's verdict line must not be taken at face value, or "" when it can.
+
+    `RunReport.verdict_line` counts only what ran, so "conformant" from an interrupted run,
+    or from a profile whose every check was skipped, would overstate the result.
+    """
+    counts = report.counts(profile)
+    if not is_complete(report):
+        return f"incomplete: run {report.status}"
+    if counts["pass"] + counts["fail"] + counts["warn"] == 0:
+        return "nothing was checked"
+    return ""
+
+
+def verdict_text(report: RunReport, profile: str) -> str:
+    """The verdict line with its caveat, for places that have room for one string."""
+    caveat = verdict_caveat(report, profile)
+    line = report.verdict_line(profile)
+    return f"{line} ({caveat})" if caveat else line
+
+
+def summary_message(result: CheckResult) -> str:
+    """The one thing to say about a check: its reason, else its first finding, else title."""
+    if result.reason:
+        return result.reason
+    if result.findings:
+        return result.findings[0].message
+    return result.title
+
+
+def _block(label: str, text: str) -> list[str]:
+    lines = text.splitlines() or [""]
+    return [f"  {label}:", *(f"    {line}" for line in lines)]
+
+
+def evidence_text(evidence: Evidence) -> list[str]:
+    """The evidence as indented plain-text lines (JUnit failure bodies, terminals)."""
+    out = [f"  Request: {evidence.method} {evidence.url}"]
+    out += [f"    {name}: {value}" for name, value in evidence.request_headers.items()]
+    if evidence.request_body:
+        out += _block("Request body", evidence.request_body)
+    if evidence.error:
+        out.append(f"  Transport error: {evidence.error}")
+    out.append(f"  Status: {evidence.status if evidence.status is not None else '(none)'}")
+    if evidence.response_headers:
+        out.append("  Response headers:")
+        out += [f"    {name}: {value}" for name, value in evidence.response_headers.items()]
+    if evidence.body_excerpt:
+        out += _block("Body excerpt", evidence.body_excerpt)
+    if evidence.sse_excerpt:
+        out += _block("SSE transcript excerpt", evidence.sse_excerpt)
+    if evidence.curl:
+        out += _block("Reproduce with", evidence.curl)
+    return out
+
+
+def findings_text(result: CheckResult) -> str:
+    """Every finding of a check with its evidence, as one plain-text block."""
+    lines = [f"{result.id} [{result.level}] {result.title}"]
+    if result.source:
+        lines.append("Document words: " + "; ".join(result.source))
+    if result.reason:
+        lines.append(f"Summary: {result.reason}")
+    findings: list[FindingRecord] = result.findings
+    for number, finding in enumerate(findings, 1):
+        lines.append(f"Finding {number}: {finding.message}")
+        if finding.evidence is not None:
+            lines += evidence_text(finding.evidence)
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Tests of the report writers, the diff / matrix views and the command line."""
