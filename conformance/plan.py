@@ -229,6 +229,8 @@ def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
                 )
             )
     for name in required_fields(op):
+        if "default" in props.get(name, {}):
+            continue  # "Required" yet given a default (specs/AMBIGUITIES.md A01): either is fine
         without = {k: v for k, v in basic.items() if k != name}
         add(
             _probe(
