@@ -1,0 +1,181 @@
+"""Build the JSON answers and stream chunks for a validated request.
+
+Shapes follow the specs' response components; the answer-level faults (ids, created,
+object, model, usage arithmetic) are applied here, where each field is made.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from conformance.mock import faults as F
+from conformance.mock.config import MockConfig
+from conformance.mock.generation import Generated, Knobs, generate
+from conformance.mock.params import Params
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    index: int
+    model: str
+    prompt_tokens: int
+    result: Generated
+    elapsed_ms: int
+
+
+@cache
+def knobs(config: MockConfig) -> Knobs:
+    return Knobs(
+        ignore_max_tokens=config.has("max-tokens-ignored"),
+        keep_stop_string=config.has("stop-string-kept"),
+        length_as_stop=config.has("length-as-stop"),
+        ignore_seed=config.has("seed-ignored"),
+    )
+
+
+def pairs(params: Params, config: MockConfig) -> list[tuple[str, str]]:
+    """(model, prompt) of each choice to make, in index order (after the choice faults)."""
+    if params.op.profile == "gateway":
+        models = params.models[:1] if config.has("gateway-one-choice") else params.models
+        return [(model, params.prompts[0]) for model in models]
+    prompts = params.prompts[:1] if config.has("prompt-array-single-choice") else params.prompts
+    n = 1 if config.has("n-ignored") else max(0, params.n)
+    return [(params.models[0], prompt) for prompt in prompts for _ in range(n)]
+
+
+def choice_count(params: Params, config: MockConfig) -> int:
+    if params.op.profile == "gateway":
+        return 1 if config.has("gateway-one-choice") else len(params.models)
+    prompts = 1 if config.has("prompt-array-single-choice") else len(params.prompts)
+    return prompts * (1 if config.has("n-ignored") else max(0, params.n))
+
+
+def make_choices(params: Params, config: MockConfig) -> list[Choice]:
+    k = knobs(config)
+    out: list[Choice] = []
+    for index, (model, prompt) in enumerate(pairs(params, config)):
+        start = time.perf_counter()
+        result = generate(
+            model=model, prompt=prompt, index=index, seed=params.seed,
+            temperature=params.temperature, max_tokens=params.max_tokens, stop=params.stop,
+            knobs=k,
+        )  # fmt: skip
+        elapsed = math.ceil((time.perf_counter() - start) * 1000)
+        out.append(Choice(index, model, len(prompt.split()), result, elapsed))
+    return out
+
+
+def new_id(params: Params, config: MockConfig) -> str:
+    if params.op.profile == "gateway":
+        return F.REPEATED_IDS["uuid"] if config.has("ids-repeat") else str(uuid.uuid4())
+    prefix = "chatcmpl" if params.op.kind == "chat" else "cmpl"
+    if config.has("ids-repeat"):
+        return F.REPEATED_IDS[prefix]
+    return f"{prefix}-{os.urandom(12).hex()}"
+
+
+def _created(config: MockConfig) -> int:
+    now = int(time.time())
+    return now - F.STALE_SECONDS if config.has("created-stale") else now
+
+
+def _object(name: str, config: MockConfig) -> str:
+    return F.WRONG_OBJECT.get(name, name + "s") if config.has("object-wrong") else name
+
+
+def _model(name: str, config: MockConfig) -> str:
+    return name + F.WRONG_MODEL_SUFFIX if config.has("model-wrong") else name
+
+
+def _usage(prompt: int, completion: int, config: MockConfig) -> dict[str, Any]:
+    total = prompt + completion + (1 if config.has("usage-mismatch") else 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+
+
+def header(params: Params, config: MockConfig, object_name: str) -> dict[str, Any]:
+    """The id/object/created/model fields every alphaedge/compat answer and chunk starts with."""
+    created: int | str = _created(config)
+    if config.has("created-wrong-type"):
+        created = str(created)
+    head: dict[str, Any] = {
+        "id": new_id(params, config),
+        "object": _object(object_name, config),
+        "created": created,
+        "model": _model(params.models[0], config),
+    }
+    if config.has("id-missing"):
+        del head["id"]
+    return head
+
+
+def usage_of(params: Params, choices: list[Choice], config: MockConfig) -> dict[str, Any]:
+    completion = sum(c.result.completion_tokens for c in choices)
+    return _usage(params.prompt_tokens, completion, config)
+
+
+def answer(params: Params, config: MockConfig) -> dict[str, Any]:
+    """The non-streamed answer for one request."""
+    choices = make_choices(params, config)
+    if params.op.profile == "gateway":
+        return _gateway_answer(params, choices, config)
+    if params.op.kind == "chat":
+        body = header(params, config, "chat.completion")
+        body["choices"] = [
+            {
+                "index": c.index,
+                "message": {"role": "assistant", "content": c.result.text},
+                "finish_reason": c.result.finish_reason,
+            }
+            for c in choices
+        ]
+    else:
+        body = header(params, config, "text_completion")
+        body["choices"] = [
+            {"index": c.index, "text": c.result.text, "finish_reason": c.result.finish_reason}
+            for c in choices
+        ]
+    body["usage"] = usage_of(params, choices, config)
+    return body
+
+
+def _gateway_answer(params: Params, choices: list[Choice], config: MockConfig) -> dict[str, Any]:
+    per_choice: list[dict[str, Any]] = []
+    for c in choices:
+        usage = _usage(c.prompt_tokens, c.result.completion_tokens, config)
+        usage["prediction_time_ms"] = c.elapsed_ms
+        per_choice.append(
+            {
+                "text": c.result.text,
+                "created": _created(config),
+                "model": _model(c.model, config),
+                "finish_reason": c.result.finish_reason,
+                "usage": usage,
+            }
+        )
+    if config.has("gateway-usage-not-summed") and per_choice:
+        total: dict[str, Any] = dict(per_choice[0]["usage"])
+    else:
+        keys = ("prompt_tokens", "completion_tokens", "total_tokens", "prediction_time_ms")
+        total = {key: sum(choice["usage"][key] for choice in per_choice) for key in keys}
+    created: int | str = datetime.fromtimestamp(_created(config), UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    if config.has("created-wrong-type"):
+        created = _created(config)
+    body: dict[str, Any] = {
+        "id": new_id(params, config),
+        "object": _object("text_completion", config),
+        "created": created,
+        "choices": per_choice,
+        "usage": total,
+    }
+    if config.has("id-missing"):
+        del body["id"]
+    return body

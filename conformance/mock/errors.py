@@ -1,0 +1,248 @@
+"""Error answers in each profile's shape (docs/architecture.md, "Error conventions").
+
+alphaedge and gateway answer an OpenAI-style envelope
+`{"error": {"message", "type", "param", "code"}}`; compat answers FastAPI-style: a 422
+`{"detail": [{"loc", "msg", "type", ...}]}` for request problems and `{"detail": "..."}`
+otherwise. The error faults (wrong status, bad detail shape, echoed key) live here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.mock import faults as F
+from conformance.mock.config import MockConfig
+from conformance.mock.validation import Problem
+
+MAX_TEXT = 200  # how much of an offending value an error message quotes
+
+
+@dataclass
+class Reply:
+    """An answer not yet encoded: a JSON value, or raw bytes with their content type."""
+
+    status: int
+    json: Any = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+class Errors:
+    """Builds the error replies of one profile under one configuration."""
+
+    def __init__(self, profile: str | None, config: MockConfig, echo: str | None) -> None:
+        self.compat = profile == "compat"
+        self.config = config
+        # key-echoed: the Authorization value a request carried, to leak into error bodies
+        self.echo = echo if config.has("key-echoed") else None
+
+    def _message(self, text: str) -> str:
+        return f"{text} (Authorization: {self.echo})" if self.echo else text
+
+    def _simple(self, status: int, text: str, kind: str, code: str | None = None) -> Reply:
+        if self.compat:
+            return Reply(status, {"detail": self._message(text)})
+        return Reply(status, _envelope(self._message(text), kind, None, code))
+
+    def not_found_path(self, path: str) -> Reply:
+        text = f"Not Found: no route for {_clip(path)}"
+        if path.startswith("/api/"):
+            return Reply(404, {"detail": self._message(text)})
+        return Reply(404, _envelope(self._message(text), "invalid_request_error", None, None))
+
+    def method_not_allowed(self, method: str, path: str) -> Reply:
+        if self.config.has("method-not-405"):
+            return self.not_found_path(path)
+        text = f"Method {_clip(method)} not allowed; use POST"
+        reply = self._simple(405, text, "invalid_request_error", "method_not_allowed")
+        reply.headers.append((b"allow", b"POST"))
+        return reply
+
+    def unauthorized(self) -> Reply:
+        text = (
+            f"Incorrect API key provided: {self.echo}"
+            if self.echo
+            else "Missing or invalid API key: send 'Authorization: Bearer <key>'"
+        )
+        if self.compat:
+            reply = Reply(401, {"detail": text})
+        else:
+            reply = Reply(401, _envelope(text, "authentication_error", None, "invalid_api_key"))
+        reply.headers.append((b"www-authenticate", b"Bearer"))
+        return reply
+
+    def rate_limited(self) -> Reply:
+        reply = self._simple(429, "Rate limit exceeded: retry after 1 second",
+                             "rate_limit_error", "rate_limit_exceeded")  # fmt: skip
+        reply.headers.append((b"retry-after", b"1"))
+        return reply
+
+    def too_large(self, limit: int) -> Reply:
+        return self._simple(413, f"Request body larger than {limit} bytes",
+                            "invalid_request_error")  # fmt: skip
+
+    def malformed(self, position: int, reason: str) -> Reply:
+        if self.config.has("malformed-json-500"):
+            return Reply(500, raw=F.HTML_500, content_type="text/html; charset=utf-8")
+        if self.compat:
+            item = {"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error",
+                    "input": {}, "ctx": {"error": reason}}  # fmt: skip
+            return self._detail_list([item])
+        text = (
+            "We could not parse the JSON body of your request "
+            f"({reason} at position {position}); send a JSON object"
+        )
+        return Reply(400, _envelope(self._message(text), "invalid_request_error", None, None))
+
+    def not_object(self, value: Any) -> Reply:
+        if self.compat:
+            item = {"type": "model_attributes_type", "loc": ["body"],
+                    "msg": "Input should be a valid dictionary or object to extract fields from",
+                    "input": _clip_value(value)}  # fmt: skip
+            return self._detail_list([item])
+        text = f"The request body must be a JSON object, not {type(value).__name__}"
+        return Reply(400, _envelope(self._message(text), "invalid_request_error", None, None))
+
+    def invalid(self, problems: list[Problem]) -> Reply:
+        if self.config.has("missing-field-500") and any(p.keyword == "required" for p in problems):
+            return Reply(500, raw=b"Internal Server Error", content_type="text/plain")
+        if self.compat:
+            return self._detail_list([_detail_item(p) for p in problems])
+        first = problems[0]
+        param = _param(first.path)
+        text = f"{param}: {_clip(first.message)}" if param else _clip(first.message)
+        code = "missing_required_parameter" if first.keyword == "required" else None
+        return Reply(400, _envelope(self._message(text), "invalid_request_error", param, code))
+
+    def limit(self, field_name: str, value: int, maximum: int) -> Reply:
+        """A mock-side limit the documents do not state (so the mock cannot be DoS'd)."""
+        if self.compat:
+            item = {"type": "less_than_equal", "loc": ["body", field_name],
+                    "msg": f"Input should be less than or equal to {maximum} (mock limit)",
+                    "input": value, "ctx": {"le": maximum}}  # fmt: skip
+            return self._detail_list([item])
+        text = f"{field_name}: this server makes at most {maximum} choices per request"
+        return Reply(400, _envelope(self._message(text), "invalid_request_error", field_name, None))
+
+    def unknown_model(self, name: str) -> Reply:
+        if self.compat:
+            return Reply(404, {"detail": self._message(f"Unknown model endpoint {_clip(name)!r}")})
+        text = f"The model {_clip(name)!r} does not exist or you do not have access to it"
+        return Reply(404, _envelope(self._message(text), "invalid_request_error", "model",
+                                    "model_not_found"))  # fmt: skip
+
+    def not_ready(self) -> Reply:
+        return Reply(400, {"detail": self._message("Model endpoint not ready")})
+
+    def _detail_list(self, items: list[dict[str, Any]]) -> Reply:
+        status = 400 if self.config.has("compat-400-not-422") else 422
+        if self.config.has("compat-422-bad-detail"):
+            return Reply(status, {"detail": self._message("bad request")})
+        if self.echo and items:
+            items[0]["msg"] = self._message(str(items[0]["msg"]))
+        return Reply(status, {"detail": items})
+
+
+def _envelope(message: str, kind: str, param: str | None, code: str | None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _param(path: tuple[str | int, ...]) -> str | None:
+    if not path:
+        return None
+    out = str(path[0])
+    for part in path[1:]:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "..."
+
+
+def _clip_value(value: Any) -> Any:
+    """An offending value to quote back: short, and always encodable as strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 1e400 parses to inf, which JSON cannot carry
+    if isinstance(value, str | int | float | bool) or value is None:
+        return _clip(value) if isinstance(value, str) else value
+    try:
+        return _clip(repr(value))
+    except RecursionError:
+        return "(a deeply nested value)"
+
+
+_TYPE_NAMES = {
+    "integer": ("int_type", "Input should be a valid integer"),
+    "number": ("float_type", "Input should be a valid number"),
+    "string": ("string_type", "Input should be a valid string"),
+    "boolean": ("bool_type", "Input should be a valid boolean"),
+    "array": ("list_type", "Input should be a valid list"),
+    "object": ("dict_type", "Input should be a valid dictionary"),
+    "null": ("none_required", "Input should be None"),
+}
+
+
+def _detail_item(p: Problem) -> dict[str, Any]:
+    kind, msg, ctx = _pydantic_words(p)
+    item: dict[str, Any] = {"type": kind, "loc": ["body", *p.path], "msg": msg}
+    item["input"] = None if p.keyword == "required" else _clip_value(p.instance)
+    if ctx:
+        item["ctx"] = ctx
+    return item
+
+
+def _pydantic_words(p: Problem) -> tuple[str, str, dict[str, Any] | None]:
+    """FastAPI/pydantic's error type and words for a JSON Schema keyword failure."""
+    v = p.expected
+    k = p.keyword
+    if k == "required":
+        return "missing", "Field required", None
+    if k == "minimum":
+        return "greater_than_equal", f"Input should be greater than or equal to {v}", {"ge": v}
+    if k == "maximum":
+        return "less_than_equal", f"Input should be less than or equal to {v}", {"le": v}
+    if k == "exclusiveMinimum":
+        return "greater_than", f"Input should be greater than {v}", {"gt": v}
+    if k == "exclusiveMaximum":
+        return "less_than", f"Input should be less than {v}", {"lt": v}
+    if k == "type":
+        names = v if isinstance(v, list) else [v]
+        name = next((n for n in names if n != "null"), names[0] if names else "string")
+        kind, msg = _TYPE_NAMES.get(str(name), ("value_error", p.message))
+        return kind, msg, None
+    if k in ("minItems", "maxItems", "minLength", "maxLength"):
+        return _length_words(p)
+    if k in ("enum", "const"):
+        allowed = v if isinstance(v, list) else [v]
+        words = " or ".join(repr(a) for a in allowed[:10])
+        return ("enum" if k == "enum" else "literal_error"), f"Input should be {words}", None
+    if k == "additionalProperties":
+        return "extra_forbidden", "Extra inputs are not permitted", None
+    if k == "pattern":
+        return "string_pattern_mismatch", f"String should match pattern '{v}'", {"pattern": v}
+    if k == "multipleOf":
+        return "multiple_of", f"Input should be a multiple of {v}", {"multiple_of": v}
+    return "value_error", _clip(p.message), None
+
+
+def _length_words(p: Problem) -> tuple[str, str, dict[str, Any] | None]:
+    v = p.expected
+    actual = len(p.instance) if isinstance(p.instance, str | list | dict) else 0
+    unit = "character" if p.keyword.endswith("Length") else "item"
+    plural = "" if v == 1 else "s"
+    if p.keyword in ("minItems", "minLength"):
+        kind = "string_too_short" if unit == "character" else "too_short"
+        text = f"should have at least {v} {unit}{plural}"
+        ctx: dict[str, Any] = {"min_length": v}
+    else:
+        kind = "string_too_long" if unit == "character" else "too_long"
+        text = f"should have at most {v} {unit}{plural}"
+        ctx = {"max_length": v}
+    head = "String" if unit == "character" else "List"
+    tail = "" if unit == "character" else f" after validation, not {actual}"
+    ctx["actual_length"] = actual
+    return kind, f"{head} {text}{tail}", ctx

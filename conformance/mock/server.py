@@ -1,0 +1,66 @@
+"""Run the mock's ASGI app on uvicorn, on a socket bound by the caller.
+
+httptools and uvloop are used when installed (they are the fast path; the benchmark's
+hello-world runs on the very same settings through `uvicorn_config`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from conformance.mock import validation
+from conformance.mock.app import MockApp
+from conformance.mock.config import MockConfig
+from conformance.profiles import PROFILES
+
+GRACEFUL_SHUTDOWN_S = 1  # stalled streams (stream-stall) must not hold an exit up
+
+
+def build_app(config: MockConfig) -> MockApp:
+    """The app, with every spec loaded and compiled now rather than on the first request."""
+    for profile in PROFILES.values():
+        for op in profile.operations:
+            validation.prepare(op.profile, op.request_schema)
+    return MockApp(config)
+
+
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    has_httptools = importlib.util.find_spec("httptools") is not None
+    has_uvloop = importlib.util.find_spec("uvloop") is not None
+    return uvicorn.Config(
+        app,
+        http="httptools" if has_httptools else "h11",
+        loop="uvloop" if has_uvloop else "asyncio",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        backlog=2048,
+    )
+
+
+class _Server(uvicorn.Server):
+    """Prints the listening line once uvicorn is really accepting connections."""
+
+    def __init__(self, config: uvicorn.Config, line: str) -> None:
+        super().__init__(config)
+        self.line = line
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            sys.stdout.write(self.line + "\n")
+            sys.stdout.flush()
+
+
+def run(app: Any, sock: socket.socket, line: str) -> int:
+    server = _Server(uvicorn_config(app), line)
+    server.run(sockets=[sock])
+    return 0

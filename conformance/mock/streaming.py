@@ -1,0 +1,150 @@
+"""Server-sent events: the chunks of a streamed answer and their bytes on the wire.
+
+`chunks` decides what each event says (the stream-content faults live there); `Framer`
+decides how events are written (the framing faults and the legal SSE variants live there).
+The concatenated deltas equal the non-streamed text of the same deterministic request,
+because both come from `answers.make_choices`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from conformance.mock import encoding
+from conformance.mock import variants as V
+from conformance.mock.answers import Choice, header, make_choices, new_id, usage_of
+from conformance.mock.config import MockConfig
+from conformance.mock.generation import pieces
+from conformance.mock.params import Params
+
+DONE = "[DONE]"
+MISMATCH_PIECE = " mismatch"
+NON_JSON_EVENT = "ping"
+
+
+def chunks(params: Params, config: MockConfig) -> list[dict[str, Any]]:
+    """Every JSON chunk of the stream, in order (without the [DONE] sentinel)."""
+    choices = make_choices(params, config)
+    chat = params.op.kind == "chat"
+    head = header(params, config, "chat.completion.chunk" if chat else "text_completion")
+    with_usage = params.include_usage and not config.has("stream-include-usage-ignored")
+    out: list[dict[str, Any]] = []
+
+    def emit(payload: list[dict[str, Any]]) -> None:
+        chunk = dict(head)
+        if config.has("stream-id-changes") and out:
+            chunk["id"] = new_id(params, config)
+        chunk["choices"] = payload
+        if with_usage:
+            chunk["usage"] = None
+        if config.variant("extra-fields"):
+            V.add_extra(chunk)
+        out.append(chunk)
+
+    for choice in choices:
+        for payload in _choice_payloads(choice, chat, config):
+            emit([payload])
+    if with_usage:
+        last = dict(head)
+        last["choices"] = []
+        last["usage"] = usage_of(params, choices, config)
+        if config.variant("extra-fields"):
+            V.add_extra(last)
+        out.append(last)
+    return out
+
+
+def _choice_payloads(choice: Choice, chat: bool, config: MockConfig) -> Iterator[dict[str, Any]]:
+    words = pieces(choice.result.text)
+    if config.has("stream-mismatch"):
+        words.append(MISMATCH_PIECE)
+    finish = None if config.has("stream-no-finish-reason") else choice.result.finish_reason
+    i = choice.index
+    if chat:
+        first: dict[str, Any] = {"content": ""}
+        if not config.has("stream-no-role"):
+            first = {"role": "assistant", "content": ""}
+        yield {"index": i, "delta": first, "finish_reason": None}
+        for word in words:
+            yield {"index": i, "delta": {"content": word}, "finish_reason": None}
+        yield {"index": i, "delta": {}, "finish_reason": finish}
+    else:
+        for word in words:
+            yield {"index": i, "text": word, "finish_reason": None}
+        yield {"index": i, "text": "", "finish_reason": finish}
+
+
+class Framer:
+    """Writes events as SSE bytes under the configured variants and framing faults."""
+
+    def __init__(self, config: MockConfig) -> None:
+        self.config = config
+        if config.variant("sse-crlf"):
+            self.eol = b"\r\n"
+        elif config.variant("sse-cr"):
+            self.eol = b"\r"
+        else:
+            self.eol = b"\n"
+        self.prefix = b"data:" if config.variant("sse-no-space") else b"data: "
+        self.end = self.eol if config.has("stream-no-blank-line") else self.eol + self.eol
+        self.keepalive = b": keep-alive" + self.eol + self.eol
+
+    def json_event(self, chunk: dict[str, Any]) -> bytes:
+        raw = encoding.dumps(chunk)
+        if self.config.has("invalid-utf8"):
+            raw = encoding.corrupt_utf8(raw)
+        if self.config.variant("sse-multiline"):
+            first, rest = _split_at_whitespace(chunk, raw)
+            if first:
+                return self.prefix + first + self.eol + self.prefix + rest + self.end
+        return self.prefix + raw + self.end
+
+    def text_event(self, data: str) -> bytes:
+        return self.prefix + data.encode("utf-8") + self.end
+
+    def events(self, chunk_list: list[dict[str, Any]]) -> list[bytes]:
+        """All events of a stream, in order, each as the bytes to write at once."""
+        out: list[bytes] = []
+        if self.config.has("huge-body"):
+            out.append(encoding.padding_comment(self.eol))
+        for position, chunk in enumerate(chunk_list):
+            if position and self.config.variant("sse-keepalive"):
+                out.append(self.keepalive)
+            out.append(self.json_event(chunk))
+            if position == 0 and self.config.has("stream-non-json-event"):
+                out.append(self.text_event(NON_JSON_EVENT))
+        if self.config.variant("sse-keepalive"):
+            out.append(self.keepalive)
+        if not self.config.has("stream-no-done"):
+            out.append(self.text_event(DONE))
+        if self.config.has("stream-data-after-done") and chunk_list:
+            out.append(self.json_event(chunk_list[-1]))
+        return out
+
+
+def _split_at_whitespace(chunk: dict[str, Any], raw: bytes) -> tuple[bytes, bytes]:
+    """Split compact JSON after its first member's comma.
+
+    Joined again with the newline the SSE parser puts between data lines, that newline sits
+    where JSON allows whitespace, so the payload still parses.
+    """
+    if len(chunk) < 2:
+        return b"", raw
+    key, value = next(iter(chunk.items()))
+    first = b"{" + encoding.dumps(key) + b":" + encoding.dumps(value) + b","
+    if not raw.startswith(first):  # the value was corrupted by another fault
+        return b"", raw
+    return first, raw[len(first) :]
+
+
+def tiny_pieces(data: bytes) -> Iterator[bytes]:
+    """Cut bytes into 1-3 byte pieces (cycling fixed sizes), splitting UTF-8 characters."""
+    sizes = V.TINY_PIECE_SIZES
+    at = 0
+    turn = 0
+    while at < len(data):
+        size = sizes[turn % len(sizes)]
+        yield data[at : at + size]
+        at += size
+        turn += 1
