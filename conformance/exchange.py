@@ -21,7 +21,11 @@ class Request:
     method: str
     path: str
     body: bytes | None = None
-    headers: tuple[tuple[str, str], ...] = (("content-type", "application/json"),)
+    # identity: the checks judge the raw bytes as they arrived, so ask for no compression.
+    headers: tuple[tuple[str, str], ...] = (
+        ("content-type", "application/json"),
+        ("accept-encoding", "identity"),
+    )
     json_body: Any = None  # the value `body` was serialised from, when it was JSON
     auth: str = "valid"  # "valid": send the configured key; "none": no header; "wrong": a bad key
     tags: frozenset[str] = frozenset()  # why the plan sent it ("positive", "stream", "at"...)

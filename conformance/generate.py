@@ -97,7 +97,7 @@ def pin_positive(
         out.pop("stream_options", None)
     if isinstance(out.get("max_tokens"), int | float) and out["max_tokens"] > MAX_TOKENS:
         out["max_tokens"] = MAX_TOKENS
-    if isinstance(out.get("n"), int) and out["n"] > 3:
+    if isinstance(out.get("n"), int | float) and out["n"] > 3:
         out["n"] = 3
     if isinstance(out.get("seed"), int) and not -INT64 - 1 <= out["seed"] <= INT64:
         out["seed"] = out["seed"] % INT64

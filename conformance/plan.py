@@ -248,7 +248,14 @@ def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
     )
     add(_probe(op, "body/json-array", {"reject", "non-object"}, _post(op, [basic])))
     add(_probe(op, "body/json-string", {"reject", "non-object"}, _post(op, "hello")))
-    add(_probe(op, "method/get", {"method"}, Request("GET", op.path, None, headers=())))
+    add(
+        _probe(
+            op,
+            "method/get",
+            {"method"},
+            Request("GET", op.path, None, headers=(("accept-encoding", "identity"),)),
+        )
+    )
     if config.api_key:
         add(_probe(op, "auth/none", {"auth"}, _post(op, basic, auth="none")))
         add(_probe(op, "auth/wrong", {"auth"}, _post(op, basic, auth="wrong")))

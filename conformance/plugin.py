@@ -11,13 +11,14 @@ import json
 import os
 import secrets
 import warnings
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-from conformance import __version__, spec
+from conformance import __version__
 from conformance.checks.base import Check
 from conformance.config import (
     ConfigError,
@@ -30,6 +31,7 @@ from conformance.config import (
 from conformance.exchange import Limits
 from conformance.profiles import PROFILE_NAMES
 from conformance.results import CheckResult, RunReport
+from conformance.run_report import assemble, format_result
 
 SUITE_OPTIONS = (
     "target_url",
@@ -42,6 +44,7 @@ SUITE_OPTIONS = (
     "model",
 )
 RESULT_KEY = "conformance_result"
+TARGET_DOWN_KEY = "conformance_target_down"
 EMBEDDED_NOT_READY = "not-ready-model"
 
 
@@ -163,6 +166,7 @@ class SuiteSession:
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.prefetched = False
         self.recorded: list[dict[str, Any]] = []
+        self.target_down_error: str | None = None
         self.stash_report: RunReport | None = None
         self.written: list[Path] = []
 
@@ -171,6 +175,14 @@ class SuiteSession:
         for key, value in report.user_properties:
             if key == RESULT_KEY and isinstance(value, str):
                 self.recorded.append(json.loads(value))
+            elif key == TARGET_DOWN_KEY:
+                self.target_down_error = str(value)
+
+    def target_error(self) -> str | None:
+        """Why the target is considered gone, as seen here or reported by a worker."""
+        if self.engine is not None and self.engine.target_down:
+            return str(self.engine.last_transport_error)
+        return self.target_down_error
 
     def start(self) -> None:
         from conformance.engine import Engine
@@ -284,7 +296,9 @@ class CheckItem(pytest.Item):
                 same_op if hasattr(self.config, "workerinput") else suite.collected
             )
         result: CheckResult = suite.engine.run(self.check)
-        self.user_properties.append((RESULT_KEY, json.dumps(_result_dict(result))))
+        self.user_properties.append((RESULT_KEY, json.dumps(asdict(result))))
+        if suite.engine.target_down:  # carried to the xdist controller with the result
+            self.user_properties.append((TARGET_DOWN_KEY, suite.engine.last_transport_error))
         if result.verdict == "fail":
             raise CheckFailed(result)
         if result.verdict == "skip":
@@ -306,95 +320,20 @@ class CheckItem(pytest.Item):
         return self.path, None, self.check.id
 
 
-def _result_dict(result: CheckResult) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(result)
-
-
-def format_result(result: CheckResult) -> str:
-    lines = [f"{result.id} [{result.level}] {result.title}"]
-    lines += [f"  document: {s}" for s in result.source]
-    for finding in result.findings:
-        lines.append("")
-        lines += ["  " + line for line in finding.message.splitlines()]
-        if finding.evidence is not None:
-            lines.append(f"  reproduce: {finding.evidence.curl}")
-    return "\n".join(lines)
-
-
-def _report(suite: SuiteSession, exitstatus: int) -> RunReport:
-    seen: dict[str, CheckResult] = {}
-    for raw in suite.recorded:
-        parsed = RunReport.from_dict(
-            {
-                "target_url": "",
-                "profiles": [],
-                "options": {},
-                "suite_version": "",
-                "specs": {},
-                "started_at": "",
-                "results": [raw],
-            }
-        ).results[0]
-        seen[parsed.id] = parsed
-    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-    results = []
-    planned = suite.collected
-    if not planned:
-        # The pytest-xdist controller collects nothing itself: take the catalog, and keep
-        # what the workers reported (checks deselected with -k never report).
-        from conformance import catalog
-
-        planned = [c for c in catalog.all_checks(suite.run) if c.id in seen or interrupted]
-    for check in planned:
-        if check.id in seen:
-            results.append(seen[check.id])
-        else:
-            results.append(
-                CheckResult(
-                    id=check.id,
-                    profile=check.op.profile,
-                    operation=check.op.name,
-                    area=check.area,
-                    level=check.level,
-                    title=check.title,
-                    source=list(check.source),
-                    verdict="skip",
-                    reason="not run: the run was interrupted" if interrupted else "not selected",
-                )
-            )
-    status: Literal["completed", "interrupted", "target-failed"] = (
-        "interrupted" if interrupted else "completed"
-    )
-    error = None
-    engine = suite.engine
-    if engine is not None and engine.target_down:
-        status, error = (
-            "target-failed",
-            (f"the target stopped answering: {engine.last_transport_error}"),
-        )
-    return RunReport(
-        target_url=suite.run.target_url or "embedded mock",
-        profiles=list(suite.run.profiles),
-        options=suite.run.options(),
-        suite_version=__version__,
-        specs={p: spec.spec_sha256(p) for p in suite.run.profiles},
-        started_at=suite.started_at,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        status=status,
-        error=error,
-        results=results,
-    )
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     suite = config.stash.get(_KEY, None)
     if suite is None or hasattr(config, "workerinput"):
         return
-    report = _report(suite, int(exitstatus))
+    report = assemble(
+        suite.run,
+        suite.collected,
+        suite.recorded,
+        started_at=suite.started_at,
+        interrupted=int(exitstatus) == pytest.ExitCode.INTERRUPTED,
+        target_error=suite.target_error(),
+    )
     suite.stash_report = report
     report_dir = config.getoption("report_dir")
     if report_dir:

@@ -52,6 +52,18 @@ class CheckResult:
     requests: int = 0  # exchanges judged
     duration_s: float = 0.0
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        known = {f.name for f in fields(cls)}
+        findings = [
+            FindingRecord(
+                message=f["message"],
+                evidence=Evidence(**f["evidence"]) if f.get("evidence") else None,
+            )
+            for f in data.get("findings", [])
+        ]
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "findings": findings})
+
 
 @dataclass
 class RunReport:
@@ -73,18 +85,7 @@ class RunReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
         """Reads report.json; keys a newer suite version added are ignored, not fatal."""
-        results = []
-        known = {f.name for f in fields(CheckResult)}
-        for r in data.get("results", []):
-            r = {k: v for k, v in r.items() if k in known}
-            findings = [
-                FindingRecord(
-                    message=f["message"],
-                    evidence=Evidence(**f["evidence"]) if f.get("evidence") else None,
-                )
-                for f in r.get("findings", [])
-            ]
-            results.append(CheckResult(**{**r, "findings": findings}))
+        results = [CheckResult.from_dict(r) for r in data.get("results", [])]
         top = {f.name for f in fields(cls)}
         return cls(**{**{k: v for k, v in data.items() if k in top}, "results": results})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import math
+import os
 import signal
 import socket
 import sys
@@ -69,10 +70,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-non-loopback",
         action="store_true",
-        help="allow a --host that is not a loopback address. Off by default: the mock "
-        "accepts deliberately broken behaviour and is meant only for this machine.",
+        help="allow a --host that is not a loopback address. Off by default: the mock is a "
+        "test double with switchable faults (a key echo, no auth) and no real security, meant "
+        "to be reached from this machine only.",
     )
-    p.add_argument("--api-key", help="require 'Authorization: Bearer KEY' on every request")
+    p.add_argument("--api-key", metavar="KEY",
+                   help="require 'Authorization: Bearer KEY' on every request")  # fmt: skip
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a fault (repeatable); see --list-faults")  # fmt: skip
     p.add_argument("--variant", action="append", default=[], metavar="NAME",
@@ -171,6 +174,11 @@ def _quiet_exit(signum: int, frame: FrameType | None) -> None:
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _quiet_exit)
     try:
-        sys.exit(main())
+        code = main()
+        sys.stdout.flush()
     except KeyboardInterrupt:
-        sys.exit(0)
+        code = 0
+    except BrokenPipeError:  # e.g. `--list-faults | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

@@ -12,12 +12,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from conformance.mock import faults as F
 from conformance.mock.config import MockConfig
-from conformance.mock.generation import Generated, Knobs, generate
+from conformance.mock.generation import Generated, generate
 from conformance.mock.params import Params
 
 
@@ -30,79 +29,68 @@ class Choice:
     elapsed_ms: int
 
 
-@cache
-def knobs(config: MockConfig) -> Knobs:
-    return Knobs(
-        ignore_max_tokens=config.has("max-tokens-ignored"),
-        keep_stop_string=config.has("stop-string-kept"),
-        length_as_stop=config.has("length-as-stop"),
-        ignore_seed=config.has("seed-ignored"),
-    )
-
-
 def pairs(params: Params, config: MockConfig) -> list[tuple[str, str]]:
     """(model, prompt) of each choice to make, in index order (after the choice faults)."""
     if params.op.profile == "gateway":
-        models = params.models[:1] if config.has("gateway-one-choice") else params.models
+        models = params.models[:1] if "gateway-one-choice" in config.faults else params.models
         return [(model, params.prompts[0]) for model in models]
-    prompts = params.prompts[:1] if config.has("prompt-array-single-choice") else params.prompts
-    n = 1 if config.has("n-ignored") else max(0, params.n)
+    single = "prompt-array-single-choice" in config.faults
+    prompts = params.prompts[:1] if single else params.prompts
+    n = 1 if "n-ignored" in config.faults else max(0, params.n)
     return [(params.models[0], prompt) for prompt in prompts for _ in range(n)]
 
 
 def choice_count(params: Params, config: MockConfig) -> int:
     if params.op.profile == "gateway":
-        return 1 if config.has("gateway-one-choice") else len(params.models)
-    prompts = 1 if config.has("prompt-array-single-choice") else len(params.prompts)
-    return prompts * (1 if config.has("n-ignored") else max(0, params.n))
+        return 1 if "gateway-one-choice" in config.faults else len(params.models)
+    prompts = 1 if "prompt-array-single-choice" in config.faults else len(params.prompts)
+    return prompts * (1 if "n-ignored" in config.faults else max(0, params.n))
 
 
 def make_choices(params: Params, config: MockConfig) -> list[Choice]:
-    k = knobs(config)
+    k = config.knobs
+    timed = params.op.profile == "gateway"  # only gateway reports prediction_time_ms
     out: list[Choice] = []
     for index, (model, prompt) in enumerate(pairs(params, config)):
-        start = time.perf_counter()
-        result = generate(
-            model=model, prompt=prompt, index=index, seed=params.seed,
-            temperature=params.temperature, max_tokens=params.max_tokens, stop=params.stop,
-            knobs=k,
-        )  # fmt: skip
-        elapsed = math.ceil((time.perf_counter() - start) * 1000)
+        start = time.perf_counter() if timed else 0.0
+        result = generate(model, prompt, index, params.seed, params.temperature,
+                          params.max_tokens, params.stop, k)  # fmt: skip
+        elapsed = math.ceil((time.perf_counter() - start) * 1000) if timed else 0
         out.append(Choice(index, model, len(prompt.split()), result, elapsed))
     return out
 
 
 def new_id(params: Params, config: MockConfig) -> str:
     if params.op.profile == "gateway":
-        return F.REPEATED_IDS["uuid"] if config.has("ids-repeat") else str(uuid.uuid4())
+        return F.REPEATED_IDS["uuid"] if "ids-repeat" in config.faults else str(uuid.uuid4())
     prefix = "chatcmpl" if params.op.kind == "chat" else "cmpl"
-    if config.has("ids-repeat"):
+    if "ids-repeat" in config.faults:
         return F.REPEATED_IDS[prefix]
     return f"{prefix}-{os.urandom(12).hex()}"
 
 
 def _created(config: MockConfig) -> int:
     now = int(time.time())
-    return now - F.STALE_SECONDS if config.has("created-stale") else now
+    return now - F.STALE_SECONDS if "created-stale" in config.faults else now
 
 
 def _object(name: str, config: MockConfig) -> str:
-    return F.WRONG_OBJECT.get(name, name + "s") if config.has("object-wrong") else name
+    return F.WRONG_OBJECT.get(name, name + "s") if "object-wrong" in config.faults else name
 
 
 def _model(name: str, config: MockConfig) -> str:
-    return name + F.WRONG_MODEL_SUFFIX if config.has("model-wrong") else name
+    return name + F.WRONG_MODEL_SUFFIX if "model-wrong" in config.faults else name
 
 
 def _usage(prompt: int, completion: int, config: MockConfig) -> dict[str, Any]:
-    total = prompt + completion + (1 if config.has("usage-mismatch") else 0)
+    total = prompt + completion + (1 if "usage-mismatch" in config.faults else 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
 
 
 def header(params: Params, config: MockConfig, object_name: str) -> dict[str, Any]:
     """The id/object/created/model fields every alphaedge/compat answer and chunk starts with."""
     created: int | str = _created(config)
-    if config.has("created-wrong-type"):
+    if "created-wrong-type" in config.faults:
         created = str(created)
     head: dict[str, Any] = {
         "id": new_id(params, config),
@@ -110,7 +98,7 @@ def header(params: Params, config: MockConfig, object_name: str) -> dict[str, An
         "created": created,
         "model": _model(params.models[0], config),
     }
-    if config.has("id-missing"):
+    if "id-missing" in config.faults:
         del head["id"]
     return head
 
@@ -159,7 +147,7 @@ def _gateway_answer(params: Params, choices: list[Choice], config: MockConfig) -
                 "usage": usage,
             }
         )
-    if config.has("gateway-usage-not-summed") and per_choice:
+    if "gateway-usage-not-summed" in config.faults and per_choice:
         total: dict[str, Any] = dict(per_choice[0]["usage"])
     else:
         keys = ("prompt_tokens", "completion_tokens", "total_tokens", "prediction_time_ms")
@@ -167,7 +155,7 @@ def _gateway_answer(params: Params, choices: list[Choice], config: MockConfig) -
     created: int | str = datetime.fromtimestamp(_created(config), UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
-    if config.has("created-wrong-type"):
+    if "created-wrong-type" in config.faults:
         created = _created(config)
     body: dict[str, Any] = {
         "id": new_id(params, config),
@@ -176,6 +164,6 @@ def _gateway_answer(params: Params, choices: list[Choice], config: MockConfig) -
         "choices": per_choice,
         "usage": total,
     }
-    if config.has("id-missing"):
+    if "id-missing" in config.faults:
         del body["id"]
     return body

@@ -72,10 +72,10 @@ class MockApp:
         config = self.config
         if config.latency > 0:
             await asyncio.sleep(config.latency)
-        if config.has("html-502"):
+        if "html-502" in config.faults:
             await self.send_reply(send, Reply(502, raw=F.HTML_502, content_type="text/html"))
             return
-        if config.has("garbage"):
+        if "garbage" in config.faults:
             noise = b"\x00<<garbage>>" + os.urandom(256)
             await self.send_reply(send, Reply(200, raw=noise, content_type="application/json"))
             return
@@ -105,7 +105,7 @@ class MockApp:
         if scope["method"] != "POST":
             return errors.method_not_allowed(scope["method"], scope["path"])
         key = self.config.api_key
-        if key is not None and not self.config.has("auth-not-required"):
+        if key is not None and "auth-not-required" not in self.config.faults:
             offered = (authorization or "").encode("latin-1")
             if not hmac.compare_digest(offered, b"Bearer " + key.encode("utf-8")):
                 return errors.unauthorized()
@@ -129,14 +129,14 @@ class MockApp:
         )
         count = answers.choice_count(request, self.config)
         if count > MAX_CHOICES:
-            field = "model" if op.profile == "gateway" else "n"
+            field = {"gateway": "model", "compat": "n"}.get(op.profile, "prompt")
             await self.send_reply(send, errors.limit(field, count, MAX_CHOICES))
             return
-        if request.stream and op.chunk_schema and not self.config.has("stream-as-json"):
+        if request.stream and op.chunk_schema and "stream-as-json" not in self.config.faults:
             await self.stream(request, receive, send)
             return
         body = answers.answer(request, self.config)
-        if self.config.variant("extra-fields"):
+        if "extra-fields" in self.config.variants:
             V.add_extra(body)
         await self.send_reply(send, Reply(200, body))
 
@@ -149,11 +149,14 @@ class MockApp:
             return errors.malformed(0, "the body is nested too deeply")
         if problems:
             return errors.invalid(problems)
+        faults = self.config.faults
+        served = self.models[op.profile]
         for name in params.model_names(body.get("model")):
             if op.profile == "compat" and name == NOT_READY_MODEL:
-                if not self.config.has("not-ready-served"):
+                if "not-ready-served" not in faults:
                     return errors.not_ready()
-            elif name not in self.models[op.profile] and not self.config.has("unknown-model-200"):
+                continue
+            if name not in served and "unknown-model-200" not in faults:
                 return errors.unknown_model(name)
         return None
 
@@ -163,14 +166,14 @@ class MockApp:
             body, content_type = reply.raw, reply.content_type
         else:
             value = reply.json
-            if config.variant("extra-fields") and isinstance(value, dict):
+            if "extra-fields" in config.variants and isinstance(value, dict):
                 value.update(V.EXTRA_TOP)
             body = encoding.dumps(value)
-            if config.has("invalid-utf8"):
+            if "invalid-utf8" in config.faults:
                 body = encoding.corrupt_utf8(body)
-            if config.has("huge-body") and reply.status == 200:
+            if "huge-body" in config.faults and reply.status == 200:
                 body = encoding.pad_json(body)
-            content_type = "text/plain; charset=utf-8" if config.has("json-text-plain") else (
+            content_type = "text/plain; charset=utf-8" if "json-text-plain" in config.faults else (
                 "application/json"
             )
         headers = [
@@ -178,7 +181,7 @@ class MockApp:
             (b"content-length", str(len(body)).encode("ascii")),
             *reply.headers,
         ]
-        if config.variant("connection-close"):
+        if "connection-close" in config.variants:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -186,14 +189,14 @@ class MockApp:
     async def stream(self, request: params.Params, receive: Receive, send: Send) -> None:
         config = self.config
         events = self.framer.events(streaming.chunks(request, config))
-        content_type = (
-            b"application/json" if config.has("stream-json-content-type") else b"text/event-stream"
-        )
+        content_type = b"text/event-stream"
+        if "stream-json-content-type" in config.faults:
+            content_type = b"application/json"
         headers = [(b"content-type", content_type), (b"cache-control", b"no-cache")]
-        if config.variant("connection-close"):
+        if "connection-close" in config.variants:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        if config.has("stream-stall"):
+        if "stream-stall" in config.faults:
             first = events[0] if events else b""
             await send({"type": "http.response.body", "body": first, "more_body": True})
             try:
@@ -203,7 +206,7 @@ class MockApp:
                 # the server is shutting down: end the stream instead of dying mid-response
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        tiny = config.variant("sse-tiny-pieces")
+        tiny = "sse-tiny-pieces" in config.variants
         for position, event in enumerate(events):
             if position and config.token_latency > 0:
                 await asyncio.sleep(config.token_latency)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from conformance.mock.generation import Knobs
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,16 @@ class MockConfig:
     token_latency: float = 0.0  # seconds between streamed chunks
     rate_limit: int | None = None  # requests per one-second window
     extra_models: tuple[str, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def knobs(self) -> Knobs:
+        """The generation faults, resolved once (generation runs for every request)."""
+        return Knobs(
+            ignore_max_tokens="max-tokens-ignored" in self.faults,
+            keep_stop_string="stop-string-kept" in self.faults,
+            length_as_stop="length-as-stop" in self.faults,
+            ignore_seed="seed-ignored" in self.faults,
+        )
 
     def has(self, fault: str) -> bool:
         return fault in self.faults

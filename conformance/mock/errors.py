@@ -37,7 +37,7 @@ class Errors:
         self.compat = profile == "compat"
         self.config = config
         # key-echoed: the Authorization value a request carried, to leak into error bodies
-        self.echo = echo if config.has("key-echoed") else None
+        self.echo = echo if "key-echoed" in config.faults else None
 
     def _message(self, text: str) -> str:
         return f"{text} (Authorization: {self.echo})" if self.echo else text
@@ -54,7 +54,7 @@ class Errors:
         return Reply(404, _envelope(self._message(text), "invalid_request_error", None, None))
 
     def method_not_allowed(self, method: str, path: str) -> Reply:
-        if self.config.has("method-not-405"):
+        if "method-not-405" in self.config.faults:
             return self.not_found_path(path)
         text = f"Method {_clip(method)} not allowed; use POST"
         reply = self._simple(405, text, "invalid_request_error", "method_not_allowed")
@@ -85,7 +85,7 @@ class Errors:
                             "invalid_request_error")  # fmt: skip
 
     def malformed(self, position: int, reason: str) -> Reply:
-        if self.config.has("malformed-json-500"):
+        if "malformed-json-500" in self.config.faults:
             return Reply(500, raw=F.HTML_500, content_type="text/html; charset=utf-8")
         if self.compat:
             item = {"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error",
@@ -107,7 +107,8 @@ class Errors:
         return Reply(400, _envelope(self._message(text), "invalid_request_error", None, None))
 
     def invalid(self, problems: list[Problem]) -> Reply:
-        if self.config.has("missing-field-500") and any(p.keyword == "required" for p in problems):
+        missing = any(p.keyword == "required" for p in problems)
+        if missing and "missing-field-500" in self.config.faults:
             return Reply(500, raw=b"Internal Server Error", content_type="text/plain")
         if self.compat:
             return self._detail_list([_detail_item(p) for p in problems])
@@ -138,8 +139,8 @@ class Errors:
         return Reply(400, {"detail": self._message("Model endpoint not ready")})
 
     def _detail_list(self, items: list[dict[str, Any]]) -> Reply:
-        status = 400 if self.config.has("compat-400-not-422") else 422
-        if self.config.has("compat-422-bad-detail"):
+        status = 400 if "compat-400-not-422" in self.config.faults else 422
+        if "compat-422-bad-detail" in self.config.faults:
             return Reply(status, {"detail": self._message("bad request")})
         if self.echo and items:
             items[0]["msg"] = self._message(str(items[0]["msg"]))

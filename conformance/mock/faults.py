@@ -2,7 +2,7 @@
 
 Each name is a key of the suite's fault table (the check that must catch it), so names are
 stable. The mock applies a fault wherever it makes sense for a profile; the code that bends
-behaviour asks `MockConfig.has(name)` at the one place the documented behaviour lives.
+behaviour tests `name in config.faults` at the one place the documented behaviour lives.
 """
 
 from __future__ import annotations

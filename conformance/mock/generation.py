@@ -7,11 +7,11 @@ The rule (the checks and the self-tests rely on it, so it is part of the mock's 
   prompts); ``completion_tokens`` is the number of words in the returned text;
   ``total_tokens = prompt_tokens + completion_tokens``.
 * A choice's natural text is drawn from the fixed 64-word ``VOCABULARY`` (which holds a
-  few non-ASCII words, so UTF-8 boundaries get exercised) by a PRNG seeded with
-  sha256(repr of the tuple (model, prompt, seed, choice index)): the PRNG is SHAKE-256 keyed by that
-  digest (a fast deterministic byte stream); its first byte gives the natural length,
-  4..40 words, and each following byte picks a word (byte mod 64). Words are joined with
-  single spaces.
+  few non-ASCII words, so UTF-8 boundaries get exercised) by a PRNG seeded with the sha256
+  of repr((model, prompt, seed, choice index)): the PRNG is SHAKE-256 of that digest (a
+  fast deterministic byte stream); its first byte gives the natural length, 4..40 words,
+  and each following byte picks a word (byte mod 64). Words are joined by single spaces.
+  Only fields the profile's spec documents count (alphaedge has no seed; gateway no seed).
 * The answer is deterministic when ``seed`` is given or ``temperature == 0`` (the profile's
   documented default temperature applies when the request has none); otherwise a random
   nonce is mixed into the hash, so two identical requests differ.
@@ -98,24 +98,21 @@ def message_text(messages: Any) -> str:
     return " ".join(parts)
 
 
-def is_deterministic(seed: int | None, temperature: float | None, knobs: Knobs) -> bool:
-    if seed is not None and not knobs.ignore_seed:
-        return True
-    return temperature == 0
+
+
+_LENGTHS = MAX_WORDS - MIN_WORDS + 1
+_SIZE = len(VOCABULARY)
 
 
 def natural_words(model: str, prompt: str, seed: int | None, index: int, nonce: bytes) -> list[str]:
     # repr escapes what UTF-8 cannot encode (a lone surrogate from a JSON "\\ud800" escape)
     key = repr((model, prompt, seed, index)).encode("utf-8")
-    digest = hashlib.sha256(key + nonce).digest()
-    stream = hashlib.shake_256(digest).digest(1 + MAX_WORDS)
-    length = MIN_WORDS + stream[0] % (MAX_WORDS - MIN_WORDS + 1)
-    size = len(VOCABULARY)
-    return [VOCABULARY[b % size] for b in stream[1 : 1 + length]]
+    stream = hashlib.shake_256(hashlib.sha256(key + nonce).digest()).digest(1 + MAX_WORDS)
+    length = MIN_WORDS + stream[0] % _LENGTHS
+    return [VOCABULARY[b % _SIZE] for b in stream[1 : 1 + length]]
 
 
 def generate(
-    *,
     model: str,
     prompt: str,
     index: int,
@@ -126,23 +123,26 @@ def generate(
     knobs: Knobs,
 ) -> Generated:
     """One choice's text under the module rule (see the docstring)."""
-    deterministic = is_deterministic(seed, temperature, knobs)
-    nonce = b"" if deterministic else os.urandom(16)
-    used_seed = None if knobs.ignore_seed else seed
-    words = natural_words(model, prompt, used_seed, index, nonce)
+    if knobs.ignore_seed:
+        seed = None
+    deterministic = seed is not None or temperature == 0
+    words = natural_words(model, prompt, seed, index, b"" if deterministic else os.urandom(16))
     finish = "stop"
-    if max_tokens is not None and not knobs.ignore_max_tokens and len(words) > max(0, max_tokens):
+    if max_tokens is not None and len(words) > max_tokens and not knobs.ignore_max_tokens:
         words = words[: max(0, max_tokens)]
         finish = "length"
     text = " ".join(words)
-    cut = _first_stop(text, stop)
-    if cut is not None:
-        position, length = cut
-        text = text[: position + length] if knobs.keep_stop_string else text[:position]
-        finish = "stop"
+    count = len(words)
+    if stop:
+        cut = _first_stop(text, stop)
+        if cut is not None:
+            position, length = cut
+            text = text[: position + length] if knobs.keep_stop_string else text[:position]
+            finish = "stop"
+            count = count_words(text)
     if finish == "length" and knobs.length_as_stop:
         finish = "stop"
-    return Generated(text=text, finish_reason=finish, completion_tokens=count_words(text))
+    return Generated(text, finish, count)
 
 
 def _first_stop(text: str, stop: list[str]) -> tuple[int, int] | None:

@@ -31,6 +31,8 @@ class Params:
 
 
 def number(value: Any) -> float | None:
+    if value is None:
+        return None
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
@@ -45,6 +47,8 @@ def number(value: Any) -> float | None:
 
 
 def integer(value: Any) -> int | None:
+    if value is None:
+        return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value  # exact, however large
     parsed = number(value)
@@ -72,10 +76,9 @@ def read(
     documented: frozenset[str],
 ) -> Params:
     """The parameters of a request; fields its spec does not document are ignored."""
-
-    def get(key: str) -> Any:
-        return body.get(key) if key in documented else None
-
+    if not documented.issuperset(body):
+        body = {key: value for key, value in body.items() if key in documented}
+    get = body.get
     if op.kind == "chat":
         prompts = [message_text(get("messages"))]
     else:

@@ -28,17 +28,17 @@ def chunks(params: Params, config: MockConfig) -> list[dict[str, Any]]:
     choices = make_choices(params, config)
     chat = params.op.kind == "chat"
     head = header(params, config, "chat.completion.chunk" if chat else "text_completion")
-    with_usage = params.include_usage and not config.has("stream-include-usage-ignored")
+    with_usage = params.include_usage and "stream-include-usage-ignored" not in config.faults
     out: list[dict[str, Any]] = []
 
     def emit(payload: list[dict[str, Any]]) -> None:
         chunk = dict(head)
-        if config.has("stream-id-changes") and out:
+        if "stream-id-changes" in config.faults and out:
             chunk["id"] = new_id(params, config)
         chunk["choices"] = payload
         if with_usage:
             chunk["usage"] = None
-        if config.variant("extra-fields"):
+        if "extra-fields" in config.variants:
             V.add_extra(chunk)
         out.append(chunk)
 
@@ -49,7 +49,7 @@ def chunks(params: Params, config: MockConfig) -> list[dict[str, Any]]:
         last = dict(head)
         last["choices"] = []
         last["usage"] = usage_of(params, choices, config)
-        if config.variant("extra-fields"):
+        if "extra-fields" in config.variants:
             V.add_extra(last)
         out.append(last)
     return out
@@ -57,13 +57,13 @@ def chunks(params: Params, config: MockConfig) -> list[dict[str, Any]]:
 
 def _choice_payloads(choice: Choice, chat: bool, config: MockConfig) -> Iterator[dict[str, Any]]:
     words = pieces(choice.result.text)
-    if config.has("stream-mismatch"):
+    if "stream-mismatch" in config.faults:
         words.append(MISMATCH_PIECE)
-    finish = None if config.has("stream-no-finish-reason") else choice.result.finish_reason
+    finish = None if "stream-no-finish-reason" in config.faults else choice.result.finish_reason
     i = choice.index
     if chat:
         first: dict[str, Any] = {"content": ""}
-        if not config.has("stream-no-role"):
+        if "stream-no-role" not in config.faults:
             first = {"role": "assistant", "content": ""}
         yield {"index": i, "delta": first, "finish_reason": None}
         for word in words:
@@ -80,21 +80,21 @@ class Framer:
 
     def __init__(self, config: MockConfig) -> None:
         self.config = config
-        if config.variant("sse-crlf"):
+        if "sse-crlf" in config.variants:
             self.eol = b"\r\n"
-        elif config.variant("sse-cr"):
+        elif "sse-cr" in config.variants:
             self.eol = b"\r"
         else:
             self.eol = b"\n"
-        self.prefix = b"data:" if config.variant("sse-no-space") else b"data: "
-        self.end = self.eol if config.has("stream-no-blank-line") else self.eol + self.eol
+        self.prefix = b"data:" if "sse-no-space" in config.variants else b"data: "
+        self.end = self.eol if "stream-no-blank-line" in config.faults else self.eol + self.eol
         self.keepalive = b": keep-alive" + self.eol + self.eol
 
     def json_event(self, chunk: dict[str, Any]) -> bytes:
         raw = encoding.dumps(chunk)
-        if self.config.has("invalid-utf8"):
+        if "invalid-utf8" in self.config.faults:
             raw = encoding.corrupt_utf8(raw)
-        if self.config.variant("sse-multiline"):
+        if "sse-multiline" in self.config.variants:
             first, rest = _split_at_whitespace(chunk, raw)
             if first:
                 return self.prefix + first + self.eol + self.prefix + rest + self.end
@@ -106,19 +106,19 @@ class Framer:
     def events(self, chunk_list: list[dict[str, Any]]) -> list[bytes]:
         """All events of a stream, in order, each as the bytes to write at once."""
         out: list[bytes] = []
-        if self.config.has("huge-body"):
+        if "huge-body" in self.config.faults:
             out.append(encoding.padding_comment(self.eol))
         for position, chunk in enumerate(chunk_list):
-            if position and self.config.variant("sse-keepalive"):
+            if position and "sse-keepalive" in self.config.variants:
                 out.append(self.keepalive)
             out.append(self.json_event(chunk))
-            if position == 0 and self.config.has("stream-non-json-event"):
+            if position == 0 and "stream-non-json-event" in self.config.faults:
                 out.append(self.text_event(NON_JSON_EVENT))
-        if self.config.variant("sse-keepalive"):
+        if "sse-keepalive" in self.config.variants:
             out.append(self.keepalive)
-        if not self.config.has("stream-no-done"):
+        if "stream-no-done" not in self.config.faults:
             out.append(self.text_event(DONE))
-        if self.config.has("stream-data-after-done") and chunk_list:
+        if "stream-data-after-done" in self.config.faults and chunk_list:
             out.append(self.json_event(chunk_list[-1]))
         return out
 

@@ -17,6 +17,7 @@ AREA_TITLES = {
     "semantics": "Semantics: what the answer means",
     "stream": "Streaming: the event stream",
     "http": "HTTP: methods, headers, status codes",
+    "sdk": "Client: the official openai SDK as a second opinion",
 }
 STATUS_WORDS = {
     "completed": "completed",

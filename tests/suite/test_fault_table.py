@@ -9,6 +9,7 @@ must pass every check. Regenerate the table (after reading the diff!) with
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -59,7 +60,14 @@ def test_fault_is_caught_by_exactly_its_checks(fault: str, observed: dict[str, l
         return
     expected = _table().get(fault)
     assert expected is not None, f"{fault} is not in {TABLE.name}; regenerate it"
-    assert caught == expected
+    # Which generated negative cases exist depends on the schemathesis/hypothesis versions a
+    # fresh machine resolves, so those checks are compared loosely; every fixed probe exactly.
+    assert _fixed(caught) == _fixed(expected)
+    assert _fixed(caught), f"{fault} is only caught by generated cases: {caught}"
+
+
+def _fixed(ids: list[str]) -> list[str]:
+    return [i for i in ids if not i.endswith("/errors/generated-invalid-rejected")]
 
 
 def test_every_shipped_check_catches_some_fault() -> None:
@@ -75,9 +83,15 @@ def test_every_shipped_check_catches_some_fault() -> None:
 
 
 def _write(fault: str, caught: list[str]) -> None:
-    table = _table()
-    table[fault] = caught
-    TABLE.write_text(json.dumps(dict(sorted(table.items())), indent=1) + "\n")
+    with open(TABLE.with_suffix(".lock"), "w") as lock:  # xdist workers write in turn
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = _table()
+        table[fault] = caught
+        TABLE.write_text(json.dumps(dict(sorted(table.items())), indent=1) + "\n")
+        _write_doc(table)
+
+
+def _write_doc(table: dict[str, list[str]]) -> None:
     lines = [
         "# Fault table",
         "",

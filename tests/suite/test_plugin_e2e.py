@@ -187,3 +187,33 @@ def test_bad_options_get_a_clear_message(tmp_path: Path, args: list[str], messag
     assert proc.returncode == 4
     assert message in proc.stderr
     assert_no_traceback(proc)
+
+
+def test_rate_limited_target_is_waited_out_not_failed(tmp_path: Path) -> None:
+    with MockProcess(extra_args=["--rate-limit", "15"]) as mock:
+        proc = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=out",
+                         "--concurrency=8", "-k", "completions and not chat")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    seen = {r["verdict"] for r in report(tmp_path / "out")["results"]}
+    assert "pass" in seen and not seen & {"fail", "warn"}
+
+
+def test_diff_and_matrix_work_on_real_reports(tmp_path: Path) -> None:
+    with MockProcess() as clean, MockProcess(faults=["stop-string-kept"]) as broken:
+        for name, url in (("old", clean.url), ("new", broken.url)):
+            run_suite(tmp_path, f"--target-url={url}", f"--report-dir={name}",
+                      "--profile=compat", "--not-ready-model=not-ready-model")
+    cli = [sys.executable, "-m", "conformance.cli"]
+    diff = subprocess.run([*cli, "diff", "old/report.json", "new/report.json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert diff.returncode == 1, diff.stdout + diff.stderr
+    assert "compat/completions/semantics/stop-honoured" in diff.stdout
+    same = subprocess.run([*cli, "diff", "old/report.json", "old/report.json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert same.returncode == 0
+    matrix = subprocess.run([*cli, "matrix", "old/report.json", "new/report.json", "-o",
+                             "matrix.html", "--names", "clean,broken"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert matrix.returncode == 0, matrix.stderr
+    page = (tmp_path / "matrix.html").read_text()
+    assert "broken" in page and "compat/completions/semantics/stop-honoured" in page
