@@ -89,16 +89,7 @@ class Engine:
 
     def run(self, check: Check) -> CheckResult:
         start = time.monotonic()
-        result = CheckResult(
-            id=check.id,
-            profile=check.op.profile,
-            operation=check.op.name,
-            area=check.area,
-            level=check.level,
-            title=check.title,
-            source=list(check.source),
-            verdict="skip",
-        )
+        result = check.result()
         if check.requires and not getattr(self.config, check.requires):
             result.reason = f"needs --{check.requires.replace('_', '-')}"
             return result

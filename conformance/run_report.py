@@ -17,20 +17,6 @@ from conformance.results import CheckResult, RunReport
 Status = Literal["completed", "interrupted", "target-failed"]
 
 
-def _not_run(check: Check, reason: str) -> CheckResult:
-    return CheckResult(
-        id=check.id,
-        profile=check.op.profile,
-        operation=check.op.name,
-        area=check.area,
-        level=check.level,
-        title=check.title,
-        source=list(check.source),
-        verdict="skip",
-        reason=reason,
-    )
-
-
 def assemble(
     run: RunConfig,
     planned: Sequence[Check],
@@ -46,7 +32,7 @@ def assemble(
     if not planned:
         planned = [c for c in catalog.all_checks(run) if c.id in seen or interrupted]
     reason = "not run: the run was interrupted" if interrupted else "not selected"
-    results = [seen.get(check.id) or _not_run(check, reason) for check in planned]
+    results = [seen.get(check.id) or check.result(reason) for check in planned]
     status: Status = "interrupted" if interrupted else "completed"
     error = None
     if target_error is not None:

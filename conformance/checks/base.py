@@ -14,7 +14,7 @@ from typing import Any
 from conformance.config import RunConfig
 from conformance.exchange import Exchange, Request
 from conformance.profiles import Operation
-from conformance.results import Level
+from conformance.results import CheckResult, Level
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,20 @@ class Check:
     select: Select
     judge: Judge
     requires: str | None = None  # a RunConfig attribute that must be set, else skipped
+
+    def result(self, reason: str = "") -> CheckResult:
+        """A result for this check, `skip` until the engine judges it."""
+        return CheckResult(
+            id=self.id,
+            profile=self.op.profile,
+            operation=self.op.name,
+            area=self.area,
+            level=self.level,
+            title=self.title,
+            source=list(self.source),
+            verdict="skip",
+            reason=reason,
+        )
 
 
 def tagged(*tags: str) -> Select:

@@ -222,6 +222,19 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
+def _choice_count(ex: Exchange, body: dict[str, Any], want: int, what: str) -> list[Finding]:
+    """`want` choices whose indexes are exactly 0..want-1."""
+    choices = _choices(body)
+    indexes = sorted(int(c["index"]) for c in choices if isinstance(c.get("index"), int))
+    if len(choices) == want and indexes == list(range(want)):
+        return []
+    return [
+        Finding(
+            f"{what}, indexes {list(range(want))}", f"{len(choices)} choices, indexes {indexes}", ex
+        )
+    ]
+
+
 def n_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """n=k gives k choices with indexes 0..k-1."""
     answers = _by_tag(exchanges, "n") + _by_tag(exchanges, "generated")
@@ -232,15 +245,7 @@ def n_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
         if not isinstance(n, int) or isinstance(n, bool):
             continue
         judged += 1
-        indexes = sorted(int(c["index"]) for c in _choices(body) if isinstance(c.get("index"), int))
-        if len(_choices(body)) != n or indexes != list(range(n)):
-            findings.append(
-                Finding(
-                    f"{n} choices with indexes {list(range(n))}",
-                    f"{len(_choices(body))} choices, indexes {indexes}",
-                    ex,
-                )
-            )
+        findings += _choice_count(ex, body, n, f"{n} choices")
     return findings if judged else nothing_to_judge("2xx JSON answer to a request with n")
 
 
@@ -255,16 +260,7 @@ def prompt_array_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome
         if not isinstance(prompt, list):
             continue
         judged += 1
-        want = len(prompt)
-        indexes = sorted(int(c["index"]) for c in _choices(body) if isinstance(c.get("index"), int))
-        if len(_choices(body)) != want or indexes != list(range(want)):
-            findings.append(
-                Finding(
-                    f"{want} choices (one per prompt), indexes {list(range(want))}",
-                    f"{len(_choices(body))} choices, indexes {indexes}",
-                    ex,
-                )
-            )
+        findings += _choice_count(ex, body, len(prompt), f"{len(prompt)} choices (one per prompt)")
     return findings if judged else nothing_to_judge("2xx JSON answer to a prompt array")
 
 
