@@ -38,9 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"conformance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     diff = sub.add_parser(
-        "diff", help="compare two report.json files; exit 1 when a check regressed",
+        "diff",
+        help="compare two report.json files; exit 1 when a check regressed",
         description="Regression = pass/warn/skip -> fail, or pass -> warn. Exit status: "
-                    "0 no regression, 1 regression, 2 bad input.",
+        "0 no regression, 1 regression, 2 bad input.",
     )
     diff.add_argument("old", type=Path, metavar="OLD.json", help="the baseline report.json")
     diff.add_argument("new", type=Path, metavar="NEW.json", help="the new report.json")
@@ -50,10 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
     matrix.add_argument("-o", "--output", type=Path, required=True, metavar="matrix.html")
-    matrix.add_argument("--names", help="comma-separated column names, one per report "
-                                        "(default: each report's target URL)")
-    sub.add_parser("mock", help="run the reference mock server (all further arguments are "
-                                "passed to it; see `conformance mock --help`)", add_help=False)
+    matrix.add_argument(
+        "--names",
+        help="comma-separated column names, one per report (default: each report's target URL)",
+    )
+    sub.add_parser(
+        "mock",
+        help="run the reference mock server (all further arguments are "
+        "passed to it; see `conformance mock --help`)",
+        add_help=False,
+    )
     return parser
 
 
@@ -79,14 +86,17 @@ def _run_matrix(args: argparse.Namespace) -> int:
     if args.names is not None:
         names = [n.strip() for n in args.names.split(",")]
         if len(names) != len(args.reports) or not all(names):
-            raise UsageError(f"conformance matrix: --names has {len(names)} names for "
-                             f"{len(args.reports)} reports (give one non-empty name per report)")
+            raise UsageError(
+                f"conformance matrix: --names has {len(names)} names for "
+                f"{len(args.reports)} reports (give one non-empty name per report)"
+            )
     reports = [load_report_file(path) for path in args.reports]
     try:
         atomic_write(args.output, render(reports, names))
     except OSError as exc:
-        raise UsageError(f"conformance matrix: cannot write {args.output}: "
-                         f"{exc.strerror or exc}") from None
+        raise UsageError(
+            f"conformance matrix: cannot write {args.output}: {exc.strerror or exc}"
+        ) from None
     sys.stdout.write(f"wrote {args.output} ({len(reports)} implementations)\n")
     return EXIT_OK
 

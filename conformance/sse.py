@@ -119,8 +119,10 @@ class SSEParser:
         self._finish_block()
         for kind, first in self._first_unlisted.items():
             more = self._counts[kind] - MAX_ISSUES_PER_KIND
-            message = (f"{more} more {kind} finding(s) after the first {MAX_ISSUES_PER_KIND} "
-                       f"are not listed; the first of them is at byte {first}")
+            message = (
+                f"{more} more {kind} finding(s) after the first {MAX_ISSUES_PER_KIND} "
+                f"are not listed; the first of them is at byte {first}"
+            )
             self.issues.append(FramingIssue(kind, message, first))
         return events
 
@@ -131,7 +133,7 @@ class SSEParser:
         self._head.clear()
         if head.startswith(BOM):
             self._pos = len(BOM)
-            return head[len(BOM):]
+            return head[len(BOM) :]
         return head
 
     def _consume(self, chunk: bytes) -> list[Event]:
@@ -207,9 +209,13 @@ class SSEParser:
             self._saw_event_field = True
         elif name == "id":
             if "\x00" in value:
-                self._issue("invalid-id", f"id {_excerpt(value)} contains U+0000 NULL, so the "
-                            "standard ignores this id line and keeps the previous last event "
-                            "ID; send ids without NUL characters", start)
+                self._issue(
+                    "invalid-id",
+                    f"id {_excerpt(value)} contains U+0000 NULL, so the "
+                    "standard ignores this id line and keeps the previous last event "
+                    "ID; send ids without NUL characters",
+                    start,
+                )
             else:
                 self._id_buffer = value
         elif name == "retry":
@@ -218,9 +224,13 @@ class SSEParser:
                 self._retry = self.reconnection_time = int(value)
             else:
                 why = "has more than 18 digits" if digits else "is not only ASCII digits"
-                self._issue("invalid-retry", f"retry value {_excerpt(value)} {why}, so the "
-                            "standard ignores the line; send the reconnection time as a plain "
-                            "number of milliseconds", start)
+                self._issue(
+                    "invalid-retry",
+                    f"retry value {_excerpt(value)} {why}, so the "
+                    "standard ignores the line; send the reconnection time as a plain "
+                    "number of milliseconds",
+                    start,
+                )
         else:
             self._unknown_field(name, had_colon, start)
 
@@ -233,20 +243,25 @@ class SSEParser:
             self._unknown_names.add(name)
         message = f"field {_excerpt(name)} is not data, event, id or retry; the standard ignores "
         if not had_colon:
-            message = (f"line {_excerpt(name)} has no colon, so the standard reads the whole "
-                       "line as a field name and ignores it; was a 'data:' prefix left out? ")
+            message = (
+                f"line {_excerpt(name)} has no colon, so the standard reads the whole "
+                "line as a field name and ignores it; was a 'data:' prefix left out? "
+            )
         elif name.lstrip().startswith(("{", "[")):
             message += "the line. It looks like JSON sent without a 'data:' prefix. "
         elif name.startswith("\ufeff"):
-            message += ("the line. It starts with a byte order mark: only one BOM, at the very "
-                        "start of the stream, is removed. ")
+            message += (
+                "the line. It starts with a byte order mark: only one BOM, at the very "
+                "start of the stream, is removed. "
+            )
         elif name.strip().lower() in _KNOWN_FIELDS:
-            message += (f"the line. Field names are case-sensitive and take no spaces: write "
-                        f"'{name.strip().lower()}'. ")
+            message += (
+                f"the line. Field names are case-sensitive and take no spaces: write "
+                f"'{name.strip().lower()}'. "
+            )
         else:
             message += "the line. "
-        self._issue("unknown-field", message + "Later lines like it are not reported.",
-                    start)
+        self._issue("unknown-field", message + "Later lines like it are not reported.", start)
 
     def _dispatch(self, end: int) -> Event | None:
         """A blank line: deliver the buffered event, as "Dispatch the event" does."""
@@ -257,13 +272,18 @@ class SSEParser:
         self._block_start, self._block_fields, self._saw_event_field = None, False, False
         if not data:
             if saw_event_field:
-                self._issue("event-without-data", f"event {_excerpt(event_type)} has no data "
-                            "line; the standard drops an event whose data buffer is empty, so "
-                            "clients never see it. Send at least one 'data:' line (it may be "
-                            "empty)", end if start is None else start)
+                self._issue(
+                    "event-without-data",
+                    f"event {_excerpt(event_type)} has no data "
+                    "line; the standard drops an event whose data buffer is empty, so "
+                    "clients never see it. Send at least one 'data:' line (it may be "
+                    "empty)",
+                    end if start is None else start,
+                )
             return None
-        return Event("\n".join(data), event_type or "message", self.last_event_id or None,
-                     retry, end)
+        return Event(
+            "\n".join(data), event_type or "message", self.last_event_id or None, retry, end
+        )
 
     def _finish_block(self) -> None:
         """End of stream: the standard discards a partial line and an undispatched event."""
@@ -274,9 +294,13 @@ class SSEParser:
             text = self._decode(partial, self._line_start)
             start = self._line_start if self._block_start is None else self._block_start
             if partial[0] == _COLON and not self._block_fields:
-                self._issue("no-trailing-blank-line", "the stream ends inside a comment line "
-                            "that has no line ending; nothing is lost, but every line must end "
-                            "with a line ending and every event with a blank line", start)
+                self._issue(
+                    "no-trailing-blank-line",
+                    "the stream ends inside a comment line "
+                    "that has no line ending; nothing is lost, but every line must end "
+                    "with a line ending and every event with a blank line",
+                    start,
+                )
                 return
             name, _, value = text.partition(":")
             if name == "data":
@@ -288,16 +312,24 @@ class SSEParser:
             what = "the last event is not followed by a blank line"
         else:
             if self._block_start is not None:
-                self._issue("no-trailing-blank-line", "the stream ends with comment lines not "
-                            "followed by a blank line; nothing is lost, but every event, the "
-                            "last one too, must end with a blank line", self._block_start)
+                self._issue(
+                    "no-trailing-blank-line",
+                    "the stream ends with comment lines not "
+                    "followed by a blank line; nothing is lost, but every event, the "
+                    "last one too, must end with a blank line",
+                    self._block_start,
+                )
             return
         loses = ""
         if lost:
             loses = f", so its data {_excerpt(chr(10).join(lost))} never reaches the client"
-        self._issue("incomplete-event", f"{what}: the stream ended mid-event and the standard "
-                    f"discards that event (from byte {start}){loses}. End every event, the last "
-                    "one too, with a blank line (e.g. 'data: [DONE]\\n\\n')", start)
+        self._issue(
+            "incomplete-event",
+            f"{what}: the stream ended mid-event and the standard "
+            f"discards that event (from byte {start}){loses}. End every event, the last "
+            "one too, with a blank line (e.g. 'data: [DONE]\\n\\n')",
+            start,
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -308,10 +340,14 @@ class SSEParser:
         except UnicodeDecodeError as exc:
             first, stop = exc.start, exc.end
         bad = len(_ESCAPED.findall(raw.decode("utf-8", "surrogateescape")))
-        self._issue("invalid-utf8", f"{bad} byte(s) in this line are not UTF-8 (first at byte "
-                    f"{start + first}: {raw[first:stop].hex(' ')}); clients replace them "
-                    "with U+FFFD, so the text differs from what was meant. Encode the stream as "
-                    "UTF-8", start + first)
+        self._issue(
+            "invalid-utf8",
+            f"{bad} byte(s) in this line are not UTF-8 (first at byte "
+            f"{start + first}: {raw[first:stop].hex(' ')}); clients replace them "
+            "with U+FFFD, so the text differs from what was meant. Encode the stream as "
+            "UTF-8",
+            start + first,
+        )
         return raw.decode("utf-8", "replace")
 
     def _issue(self, kind: str, message: str, offset: int) -> None:
@@ -335,7 +371,7 @@ def parse(
             break
         if not isinstance(size, int) or size < 0:
             raise ValueError(f"piece sizes must be integers >= 0, got {size!r}")
-        events += parser.feed(data[pos:pos + size])
+        events += parser.feed(data[pos : pos + size])
         pos += size
     events += parser.feed(data[pos:])
     events += parser.close()

@@ -77,11 +77,12 @@ def _table(title: str, changes: list[Change], with_reason: bool) -> list[str]:
     if not changes:
         return []
     width = max(len(c.id) for c in changes)
-    lines = [f"{title} ({len(changes)}):",
-             f"  {'CHECK'.ljust(width)}  LEVEL   OLD   NEW"]
+    lines = [f"{title} ({len(changes)}):", f"  {'CHECK'.ljust(width)}  LEVEL   OLD   NEW"]
     for c in changes:
-        line = (f"  {visible(c.id).ljust(width)}  {visible(c.level).ljust(6)}  "
-                f"{(c.old or '-').ljust(4)}  {(c.new or '-').ljust(4)}")
+        line = (
+            f"  {visible(c.id).ljust(width)}  {visible(c.level).ljust(6)}  "
+            f"{(c.old or '-').ljust(4)}  {(c.new or '-').ljust(4)}"
+        )
         if with_reason and c.reason:
             line += f"  {visible(c.reason)}"
         lines.append(line.rstrip())
@@ -92,11 +93,15 @@ def format_text(diff: Diff) -> str:
     """A readable report of the diff for a terminal or a CI log."""
     out: list[str] = []
     if diff.old_target != diff.new_target:
-        out.append(f"note: comparing different targets: {visible(diff.old_target)} -> "
-                   f"{visible(diff.new_target)}")
+        out.append(
+            f"note: comparing different targets: {visible(diff.old_target)} -> "
+            f"{visible(diff.new_target)}"
+        )
     if diff.new_status != "completed":
-        out.append(f"note: the new run is {visible(diff.new_status)}; removed checks may "
-                   "simply not have run")
+        out.append(
+            f"note: the new run is {visible(diff.new_status)}; removed checks may "
+            "simply not have run"
+        )
     if out:
         out.append("")
     out += _table("Regressions", diff.regressed, True)

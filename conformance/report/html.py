@@ -84,8 +84,11 @@ def _evidence(ev: Evidence) -> str:
     status = str(ev.status) if ev.status is not None else "(no response)"
     parts.append(f'<dt>Status</dt><dd class="status mono">{esc(status)}</dd>')
     if ev.response_headers:
-        parts.append("<dt>Response headers</dt><dd>"
-                     + _pre(_headers(ev.response_headers), "response-headers") + "</dd>")
+        parts.append(
+            "<dt>Response headers</dt><dd>"
+            + _pre(_headers(ev.response_headers), "response-headers")
+            + "</dd>"
+        )
     if ev.body_excerpt:
         parts.append("<dt>Body excerpt</dt><dd>" + _pre(ev.body_excerpt, "body") + "</dd>")
     if ev.sse_excerpt:
@@ -138,8 +141,15 @@ def _profile_verdict(report: RunReport, profile: str) -> str:
     counts = report.counts(profile)
     line = report.verdict_line(profile)
     caveat = verdict_caveat(report, profile)
-    worst = ("fail" if counts["fail"] else "incomplete" if caveat
-             else "warn" if counts["warn"] else "pass")
+    worst = (
+        "fail"
+        if counts["fail"]
+        else "incomplete"
+        if caveat
+        else "warn"
+        if counts["warn"]
+        else "pass"
+    )
     caveat_html = f'<span class="verdict-caveat">{esc(caveat)}</span>' if caveat else ""
     tally = ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "skip"))
     return (
@@ -152,23 +162,28 @@ def _profile_verdict(report: RunReport, profile: str) -> str:
 
 def _profile_section(report: RunReport, profile: str, ids: _Ids) -> str:
     checks = checks_of(report, profile)
-    out = [f'<section class="profile" data-profile="{esc(profile)}">',
-           f"<h2>Profile {esc(profile)}: {esc(verdict_text(report, profile))}</h2>"]
+    out = [
+        f'<section class="profile" data-profile="{esc(profile)}">',
+        f"<h2>Profile {esc(profile)}: {esc(verdict_text(report, profile))}</h2>",
+    ]
     if not checks:
         out.append('<p class="muted">No check of this profile ran.</p></section>')
         return "".join(out)
-    head = ("<tr><th>Check</th><th>Level</th><th>Verdict</th><th>Title</th>"
-            "<th>Document words</th></tr>")
+    head = (
+        "<tr><th>Check</th><th>Level</th><th>Verdict</th><th>Title</th><th>Document words</th></tr>"
+    )
     for area in areas_of(checks):
         rows = "".join(_row(c, ids) for c in checks if c.area == area)
         title = AREA_TITLES.get(area, area)
-        out.append(f'<h3 class="area" data-area="{esc(area)}">{esc(title)}</h3>'
-                   f'<table class="checks"><thead>{head}</thead><tbody>{rows}</tbody></table>')
+        out.append(
+            f'<h3 class="area" data-area="{esc(area)}">{esc(title)}</h3>'
+            f'<table class="checks"><thead>{head}</thead><tbody>{rows}</tbody></table>'
+        )
     skipped = [c for c in checks if c.verdict == "skip"]
     out.append(f'<h3 class="skipped-heading">Skipped: {len(skipped)} of {len(checks)} checks</h3>')
     if skipped:
         items = "".join(
-            f'<li><code>{esc(c.id)}</code>: {esc(c.reason or "no reason recorded")}</li>'
+            f"<li><code>{esc(c.id)}</code>: {esc(c.reason or 'no reason recorded')}</li>"
             for c in skipped
         )
         out.append(f'<ul class="skipped-list">{items}</ul>')
@@ -197,12 +212,16 @@ def _header(report: RunReport) -> str:
         options = ", ".join(f"{k}={_option(v)}" for k, v in sorted(report.options.items()))
         meta.append(("Options", options))
     rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta)
-    out = ["<header><h1>LLM API conformance report</h1>",
-           f'<dl class="meta" data-status="{esc(report.status)}">{rows}</dl>']
+    out = [
+        "<header><h1>LLM API conformance report</h1>",
+        f'<dl class="meta" data-status="{esc(report.status)}">{rows}</dl>',
+    ]
     if not is_complete(report):
-        error = (f'<span class="run-error">{esc(report.error)}</span>' if report.error else "")
-        out.append(f'<div class="run-status-banner" data-status="{esc(report.status)}">'
-                   f"Run {esc(status_words(report))}{error}</div>")
+        error = f'<span class="run-error">{esc(report.error)}</span>' if report.error else ""
+        out.append(
+            f'<div class="run-status-banner" data-status="{esc(report.status)}">'
+            f"Run {esc(status_words(report))}{error}</div>"
+        )
     verdicts = "".join(_profile_verdict(report, p) for p in profiles_of(report))
     out.append(f'<div class="verdicts">{verdicts}</div></header>')
     return "".join(out)

@@ -10,6 +10,7 @@ from conformance.results import RunReport
 def render(report: RunReport) -> str:
     """`RunReport.to_dict()` as indented UTF-8 JSON; `report` must already be cleaned."""
     # default=str and allow_nan=False: a stray non-JSON value becomes text, never invalid JSON.
-    return json.dumps(
-        report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False, default=str
-    ) + "\n"
+    return (
+        json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+        + "\n"
+    )

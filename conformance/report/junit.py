@@ -39,24 +39,40 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> 
 
 
 def _testcase(suite: ET.Element, check: CheckResult) -> None:
-    case = _el(suite, "testcase", classname=f"{check.profile}/{check.operation}", name=check.id,
-               time=f"{check.duration_s:.3f}")
+    case = _el(
+        suite,
+        "testcase",
+        classname=f"{check.profile}/{check.operation}",
+        name=check.id,
+        time=f"{check.duration_s:.3f}",
+    )
     message = one_line(summary_message(check), _MESSAGE_LIMIT)
     if check.verdict == "fail":
         _el(case, "failure", findings_text(check), message=message, type=check.level)
     elif check.verdict == "skip":
         _el(case, "skipped", message=one_line(check.reason or "skipped", _MESSAGE_LIMIT))
     elif check.verdict == "warn":
-        _el(case, "system-out", f"WARNING ({check.level}, does not fail CI): {message}\n\n"
-            + findings_text(check))
+        _el(
+            case,
+            "system-out",
+            f"WARNING ({check.level}, does not fail CI): {message}\n\n" + findings_text(check),
+        )
 
 
 def _suite(root: ET.Element, report: RunReport, profile: str) -> None:
     checks = checks_of(report, profile)
     counts = report.counts(profile)
-    suite = _el(root, "testsuite", name=profile, tests=str(len(checks)),
-                failures=str(counts["fail"]), errors="0", skipped=str(counts["skip"]),
-                time=f"{sum(c.duration_s for c in checks):.3f}", timestamp=report.started_at)
+    suite = _el(
+        root,
+        "testsuite",
+        name=profile,
+        tests=str(len(checks)),
+        failures=str(counts["fail"]),
+        errors="0",
+        skipped=str(counts["skip"]),
+        time=f"{sum(c.duration_s for c in checks):.3f}",
+        timestamp=report.started_at,
+    )
     props = _el(suite, "properties")
     for name, value in (
         ("target_url", report.target_url),
@@ -71,12 +87,26 @@ def _suite(root: ET.Element, report: RunReport, profile: str) -> None:
 
 
 def _run_error_suite(root: ET.Element, report: RunReport) -> None:
-    suite = _el(root, "testsuite", name="run", tests="1", failures="0", errors="1",
-                skipped="0", time="0.000", timestamp=report.started_at)
+    suite = _el(
+        root,
+        "testsuite",
+        name="run",
+        tests="1",
+        failures="0",
+        errors="1",
+        skipped="0",
+        time="0.000",
+        timestamp=report.started_at,
+    )
     case = _el(suite, "testcase", classname="run", name="run/status", time="0.000")
     detail = report.error or "no reason recorded"
-    _el(case, "error", f"{status_words(report)}\n{detail}", type=report.status,
-        message=one_line(f"run {report.status}: {detail}", _MESSAGE_LIMIT))
+    _el(
+        case,
+        "error",
+        f"{status_words(report)}\n{detail}",
+        type=report.status,
+        message=one_line(f"run {report.status}: {detail}", _MESSAGE_LIMIT),
+    )
 
 
 def render(report: RunReport) -> str:

@@ -55,8 +55,10 @@ def render(report: RunReport) -> str:
     """The Markdown summary; `report` must already be cleaned."""
     profiles = profiles_of(report)
     out = [f"## LLM API conformance: {code(report.target_url)}", ""]
-    out.append(f"Suite {code(report.suite_version)}, started {code(report.started_at)}, "
-               f"run {plain(report.status)}.")
+    out.append(
+        f"Suite {code(report.suite_version)}, started {code(report.started_at)}, "
+        f"run {plain(report.status)}."
+    )
     out.append("")
     if not is_complete(report):
         out.append(f"> **Run {plain(status_words(report))}**")

@@ -45,8 +45,10 @@ def _cell(check: CheckResult | None) -> str:
     if check is None:
         return '<td class="cell verdict-absent" data-verdict="absent" title="not run">—</td>'
     hint = check.reason or (check.findings[0].message if check.findings else check.title)
-    return (f'<td class="cell verdict-{esc(check.verdict)}" data-verdict="{esc(check.verdict)}"'
-            f' title="{esc(hint[:300])}">{esc(check.verdict)}</td>')
+    return (
+        f'<td class="cell verdict-{esc(check.verdict)}" data-verdict="{esc(check.verdict)}"'
+        f' title="{esc(hint[:300])}">{esc(check.verdict)}</td>'
+    )
 
 
 def render(reports: Sequence[RunReport], names: Sequence[str] | None = None) -> str:
@@ -62,13 +64,15 @@ def render(reports: Sequence[RunReport], names: Sequence[str] | None = None) -> 
     status = "".join(
         f'<td class="summary run-status{"" if is_complete(r) else " incomplete"}" '
         f'data-status="{esc(r.status)}">'
-        f'{esc("completed" if is_complete(r) else status_words(r))}</td>'
+        f"{esc('completed' if is_complete(r) else status_words(r))}</td>"
         for r in reports
     )
     rows = [f'<tr class="status-row"><td colspan="2">Run status</td>{status}</tr>']
     for profile in _profile_order(set(by_profile)):
-        rows.append(f'<tr class="profile-row" data-profile="{esc(profile)}">'
-                    f'<th colspan="{width}">Profile {esc(profile)}</th></tr>')
+        rows.append(
+            f'<tr class="profile-row" data-profile="{esc(profile)}">'
+            f'<th colspan="{width}">Profile {esc(profile)}</th></tr>'
+        )
         verdicts = "".join(
             f'<td class="summary matrix-verdict verdict-{_worst(r, profile)}" '
             f'data-profile="{esc(profile)}">{esc(verdict_text(r, profile))}</td>'
@@ -79,9 +83,11 @@ def render(reports: Sequence[RunReport], names: Sequence[str] | None = None) -> 
             found = [ix.get(check_id) for ix in index]
             level = next((c.level for c in found if c is not None), "")
             cells = "".join(_cell(c) for c in found)
-            rows.append(f'<tr class="check" data-check-id="{esc(check_id)}">'
-                        f'<td class="check-id">{esc(check_id)}</td>'
-                        f'<td class="level">{esc(level)}</td>{cells}</tr>')
+            rows.append(
+                f'<tr class="check" data-check-id="{esc(check_id)}">'
+                f'<td class="check-id">{esc(check_id)}</td>'
+                f'<td class="level">{esc(level)}</td>{cells}</tr>'
+            )
     suite = next((r.suite_version for r in reports if r.suite_version), "")
     content = (
         "<header><h1>LLM API conformance: implementations side by side</h1>"

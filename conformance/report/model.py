@@ -58,8 +58,11 @@ def _tree(value: Any, clean: Clean, depth: int = 0) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [_tree(v, clean, depth + 1) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _tree({f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)},
-                     clean, depth + 1)
+        return _tree(
+            {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)},
+            clean,
+            depth + 1,
+        )
     return clean(_safe_str(value))
 
 
@@ -151,8 +154,9 @@ def _finding(value: Any, clean: Clean) -> FindingRecord:
     if isinstance(value, FindingRecord):
         return FindingRecord(_text(value.message, clean), _evidence(value.evidence, clean))
     if isinstance(value, Mapping):
-        return FindingRecord(_text(value.get("message"), clean),
-                             _evidence(value.get("evidence"), clean))
+        return FindingRecord(
+            _text(value.get("message"), clean), _evidence(value.get("evidence"), clean)
+        )
     return FindingRecord(_text(value, clean))
 
 
