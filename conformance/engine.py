@@ -29,8 +29,9 @@ class Engine:
         self._pool = ThreadPoolExecutor(
             max_workers=config.concurrency, thread_name_prefix="conformance"
         )
-        self._lock = threading.Lock()
-        self._plans: dict[str, list[Probe]] = {}
+        self._lock = threading.Lock()  # guards the counters and the sent-probe map only
+        self._plan_lock = threading.Lock()
+        self._fixed: dict[str, list[Probe]] = {}
         self._sent: dict[str, Future[Exchange]] = {}
         self.requests_sent = 0
         self.transport_errors = 0
@@ -41,14 +42,17 @@ class Engine:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._transport.close()
 
+    def fixed(self, op: Operation) -> list[Probe]:
+        with self._plan_lock:
+            key = f"{op.profile}/{op.name}"
+            if key not in self._fixed:
+                self._fixed[key] = plan.fixed_probes(op, self.config)
+            return self._fixed[key]
+
     def probes(self, op: Operation) -> list[Probe]:
-        key = f"{op.profile}/{op.name}"
-        with self._lock:
-            if key not in self._plans:
-                self._plans[key] = plan.fixed_probes(op, self.config) + generate.generated_probes(
-                    op, self.config
-                )
-            return self._plans[key]
+        # Generation is slow and serialised inside `generate`; it never holds our locks,
+        # so answers keep being recorded while cases are drawn.
+        return self.fixed(op) + generate.generated_probes(op, self.config)
 
     def probes_for(self, check: Check) -> list[Probe]:
         return [p for p in self.probes(check.op) if check.select(p)]
@@ -75,12 +79,24 @@ class Engine:
         return futures
 
     def prefetch(self, checks: Iterable[Check]) -> None:
-        """Queue every probe the given checks need, so the target is kept busy."""
-        wanted: dict[str, Probe] = {}
-        for check in checks:
-            for probe in self.probes_for(check):
-                wanted.setdefault(probe.key, probe)
-        self.submit(wanted.values())
+        """Queue every probe the given checks need, so the target is kept busy: the fixed
+        probes at once, the generated ones from a background thread as each operation's
+        cases are drawn (drawing takes seconds; the target should not wait for it)."""
+        checks = list(checks)
+        ops = list(dict.fromkeys(c.op for c in checks))
+
+        def needed(probes: list[Probe], op: Operation) -> list[Probe]:
+            mine = [c for c in checks if c.op == op]
+            return [p for p in probes if any(c.select(p) for c in mine)]
+
+        for op in ops:
+            self.submit(needed(self.fixed(op), op))
+
+        def draw_and_submit() -> None:
+            for op in ops:
+                self.submit(needed(generate.generated_probes(op, self.config), op))
+
+        threading.Thread(target=draw_and_submit, name="conformance-generate", daemon=True).start()
 
     @property
     def target_down(self) -> bool:

@@ -236,9 +236,21 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"  # keep one operation's checks on one worker
+    _keep_hypothesis_out_of_the_working_directory()
     suite = SuiteSession(config, run)
     config.stash[_KEY] = suite
     config.pluginmanager.register(suite, "conformance-suite")
+
+
+def _keep_hypothesis_out_of_the_working_directory() -> None:
+    """Hypothesis caches its Unicode tables under ./.hypothesis; a user certifying a server
+    from their project directory should not find one there. Use a per-user cache instead."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    set_hypothesis_home_dir(str(base / "llm-api-conformance" / "hypothesis"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -270,6 +282,8 @@ def pytest_collection(session: pytest.Session) -> bool | None:
         CheckItem.from_parent(session, name=c.id, nodeid=c.id, check=c) for c in checks
     ]
     hook = session.config.hook
+    # Tell the terminal (and --collect-only) what was collected, as a file collector would.
+    hook.pytest_collectreport(report=pytest.CollectReport(session.nodeid, "passed", None, items))
     hook.pytest_collection_modifyitems(session=session, config=session.config, items=items)
     session.items = items
     session.testscollected = len(items)
@@ -324,7 +338,7 @@ class CheckItem(pytest.Item):
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     suite = config.stash.get(_KEY, None)
-    if suite is None or hasattr(config, "workerinput"):
+    if suite is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
     report = assemble(
         suite.run,

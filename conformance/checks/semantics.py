@@ -87,8 +87,8 @@ def max_tokens_honoured(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     judged = 0
     for ex, body in json_answers(exchanges):
         limit = _max_tokens(ex)
-        if limit is None:
-            continue
+        if limit is None or limit < 0:
+            continue  # gateway documents no minimum; a served negative limit caps nothing
         judged += 1
         choices = _choices(body)
         per_choice = [_int((c.get("usage") or {}).get("completion_tokens")) for c in choices]
