@@ -31,8 +31,11 @@ INT64 = 2**63 - 1
 @cache
 def _schema(profile: str) -> Any:
     import schemathesis  # deferred: importing schemathesis costs ~1 s
+    from schemathesis.config import SchemathesisConfig
 
-    return schemathesis.openapi.from_path(str(spec.spec_path(profile)))
+    # An explicit default config: otherwise schemathesis looks for a schemathesis.toml in the
+    # working directory and its parents, and the suite would behave differently per directory.
+    return schemathesis.openapi.from_path(str(spec.spec_path(profile)), config=SchemathesisConfig())
 
 
 def draw(
