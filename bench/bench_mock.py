@@ -79,7 +79,9 @@ def serve_hello(events: int) -> int:
     from conformance.mock.server import run
 
     sock = _bind("127.0.0.1", 0)
-    return run(hello_app(events), sock, f"hello listening on http://127.0.0.1:{sock.getsockname()[1]}")
+    return run(
+        hello_app(events), sock, f"hello listening on http://127.0.0.1:{sock.getsockname()[1]}"
+    )
 
 
 class Server:
@@ -209,6 +211,15 @@ def python_load(url: str, body_json: str, duration: float, connections: int) -> 
                       "requests": len(latencies)}))  # fmt: skip
 
 
+def json_library() -> str:
+    """Which JSON library the mock uses: the figures depend on it (orjson is optional)."""
+    try:
+        import orjson
+    except ImportError:
+        return "standard library (orjson not installed: slower, see bench/README.md)"
+    return f"orjson {orjson.__version__}"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=int, default=3, help="seconds per measurement")
@@ -231,6 +242,7 @@ def main() -> int:
     print(f"load generator: {'wrk' if load is run_wrk else 'Python httpx (wrk not installed)'}; "
           f"{args.connections} connections, {args.duration} s per measurement, "
           f"best of {args.rounds} alternating rounds")  # fmt: skip
+    print(f"mock JSON: {json_library()}")
     mock = Server([sys.executable, "-m", "conformance.mock", "--port", "0"])
     try:
         events = count_events(mock.url)
@@ -260,8 +272,10 @@ def main() -> int:
                   f"{r['cpu_us']:11.0f}")  # fmt: skip
         print(f"{label:14} {'mock/hello':12} {m['rps'] / h['rps']:9.0%} {'':17} "
               f"{h['cpu_us'] / m['cpu_us']:11.0%}")  # fmt: skip
-    print("mock/hello: requests per second, and CPU efficiency (hello-world CPU per request / "
-          "mock CPU per request, what the throughput ratio would be on an idle core)")
+    print(
+        "mock/hello: requests per second, and CPU efficiency (hello-world CPU per request / "
+        "mock CPU per request, what the throughput ratio would be on an idle core)"
+    )
     return 0
 
 

@@ -71,7 +71,8 @@ BOUND_FAULTS: dict[str, tuple[str, frozenset[str]]] = {
     "bound-temperature-max": ("temperature", frozenset({"maximum", "exclusiveMaximum"})),
     "bound-temperature-min": ("temperature", frozenset({"minimum", "exclusiveMinimum"})),
     "bound-top-p": (
-        "top_p", frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+        "top_p",
+        frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
     ),
     "bound-presence-penalty": (
         "presence_penalty",

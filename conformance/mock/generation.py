@@ -25,10 +25,10 @@ Everything here is pure: faults that bend these rules are applied through `Knobs
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from dataclasses import dataclass
+from hashlib import sha256, shake_256
+from random import getrandbits
 from typing import Any
 
 VOCABULARY: tuple[str, ...] = (
@@ -58,7 +58,7 @@ class Knobs:
     ignore_seed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass pays a setattr call per field
 class Generated:
     text: str
     finish_reason: str
@@ -90,26 +90,27 @@ def message_text(messages: Any) -> str:
             continue
         content = message.get("content")
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
-            parts.extend(
-                str(part.get("text", "")) for part in content if isinstance(part, dict)
-            )
+            parts.extend(str(part.get("text", "")) for part in content if isinstance(part, dict))
         elif content is not None:
             parts.append(prompt_text(content))
     return " ".join(parts)
 
 
-
-
 _LENGTHS = MAX_WORDS - MIN_WORDS + 1
-_SIZE = len(VOCABULARY)
+# The word each PRNG byte picks (byte mod 64), looked up rather than computed per word.
+_WORD_OF_BYTE: tuple[str, ...] = tuple(VOCABULARY[b % len(VOCABULARY)] for b in range(256))
 
 
 def natural_words(model: str, prompt: str, seed: int | None, index: int, nonce: bytes) -> list[str]:
+    return [_WORD_OF_BYTE[b] for b in _word_bytes(model, prompt, seed, index, nonce)]
+
+
+def _word_bytes(model: str, prompt: str, seed: int | None, index: int, nonce: bytes) -> bytes:
+    """The PRNG bytes that pick the natural text's words, one byte per word."""
     # repr escapes what UTF-8 cannot encode (a lone surrogate from a JSON "\\ud800" escape)
     key = repr((model, prompt, seed, index)).encode("utf-8")
-    stream = hashlib.shake_256(hashlib.sha256(key + nonce).digest()).digest(1 + MAX_WORDS)
-    length = MIN_WORDS + stream[0] % _LENGTHS
-    return [VOCABULARY[b % _SIZE] for b in stream[1 : 1 + length]]
+    stream = shake_256(sha256(key + nonce).digest()).digest(1 + MAX_WORDS)
+    return stream[1 : 1 + MIN_WORDS + stream[0] % _LENGTHS]
 
 
 def generate(
@@ -126,13 +127,14 @@ def generate(
     if knobs.ignore_seed:
         seed = None
     deterministic = seed is not None or temperature == 0
-    words = natural_words(model, prompt, seed, index, b"" if deterministic else os.urandom(16))
+    nonce = b"" if deterministic else getrandbits(128).to_bytes(16, "big")
+    picks = _word_bytes(model, prompt, seed, index, nonce)
     finish = "stop"
-    if max_tokens is not None and len(words) > max_tokens and not knobs.ignore_max_tokens:
-        words = words[: max(0, max_tokens)]
+    if max_tokens is not None and len(picks) > max_tokens and not knobs.ignore_max_tokens:
+        picks = picks[: max(0, max_tokens)]  # cut before the words are looked up
         finish = "length"
-    text = " ".join(words)
-    count = len(words)
+    text = " ".join([_WORD_OF_BYTE[b] for b in picks])
+    count = len(picks)
     if stop:
         cut = _first_stop(text, stop)
         if cut is not None:
@@ -162,7 +164,7 @@ def pieces(text: str) -> list[str]:
     Their concatenation is exactly `text` (trailing whitespace rides on the last piece).
     """
     found = _PIECE.findall(text)
-    consumed = sum(len(p) for p in found)
+    consumed = sum(map(len, found))
     if consumed < len(text):
         tail = text[consumed:]
         if found:

@@ -15,7 +15,7 @@ from conformance.mock.generation import message_text, prompt_text
 from conformance.profiles import Operation
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass pays a setattr call per field
 class Params:
     op: Operation
     models: list[str]  # gateway: one per requested model; otherwise the one model
@@ -33,10 +33,16 @@ class Params:
 def number(value: Any) -> float | None:
     if value is None:
         return None
+    if type(value) is float:  # the usual case, checked first
+        return value if math.isfinite(value) else None
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+        try:
+            as_float = float(value)  # an int past 1.8e308 overflows: not a usable number
+        except OverflowError:
+            return None
+        return as_float if math.isfinite(as_float) else None
     if isinstance(value, str):
         try:
             parsed = float(value)
@@ -47,10 +53,10 @@ def number(value: Any) -> float | None:
 
 
 def integer(value: Any) -> int | None:
-    if value is None:
-        return None
+    if value is None or type(value) is int:
+        return value  # an int is exact, however large
     if isinstance(value, int) and not isinstance(value, bool):
-        return value  # exact, however large
+        return value
     parsed = number(value)
     return None if parsed is None else int(parsed)
 
@@ -64,6 +70,8 @@ def stop_list(value: Any) -> list[str]:
 
 
 def model_names(value: Any) -> list[str]:
+    if type(value) is str:
+        return [value]
     if isinstance(value, list):
         return [item if isinstance(item, str) else str(item) for item in value]
     return [value if isinstance(value, str) else str(value)]
@@ -81,25 +89,42 @@ def read(
     get = body.get
     if op.kind == "chat":
         prompts = [message_text(get("messages"))]
+        tokens = len(prompts[0].split())
     else:
         prompt = get("prompt")
-        if isinstance(prompt, list) and op.profile != "gateway":
-            prompts = [prompt_text(p) for p in prompt]
+        if type(prompt) is str:
+            prompts = [prompt]
+            tokens = len(prompt.split())
         else:
-            prompts = [prompt_text(prompt)]
+            if isinstance(prompt, list) and op.profile != "gateway":
+                prompts = [prompt_text(p) for p in prompt]
+            else:
+                prompts = [prompt_text(prompt)]
+            tokens = sum(len(p.split()) for p in prompts)
+    # Absent and plain int values are the usual case: taken as they are, without a call.
     temperature = number(get("temperature"))
-    n = integer(get("n"))
+    n = get("n")
+    if n is not None and type(n) is not int:
+        n = integer(n)
+    seed = get("seed")
+    if seed is not None and type(seed) is not int:
+        seed = integer(seed)
+    max_tokens = get("max_tokens")
+    if max_tokens is not None and type(max_tokens) is not int:
+        max_tokens = integer(max_tokens)
+    stop = get("stop")
     options = get("stream_options")
+    # positional, in field order: keywords cost a little more on every request
     return Params(
-        op=op,
-        models=model_names(get("model")),
-        prompts=prompts,
-        prompt_tokens=sum(len(p.split()) for p in prompts),
-        n=1 if n is None else n,
-        seed=integer(get("seed")),
-        temperature=default_temperature if temperature is None else temperature,
-        max_tokens=integer(get("max_tokens")),
-        stop=stop_list(get("stop")),
-        stream=get("stream") is True,
-        include_usage=isinstance(options, dict) and options.get("include_usage") is True,
+        op,
+        model_names(get("model")),
+        prompts,
+        tokens,
+        1 if n is None else n,
+        seed,
+        default_temperature if temperature is None else temperature,
+        max_tokens,
+        [] if stop is None else stop_list(stop),
+        get("stream") is True,
+        isinstance(options, dict) and options.get("include_usage") is True,
     )

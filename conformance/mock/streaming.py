@@ -29,16 +29,18 @@ def chunks(params: Params, config: MockConfig) -> list[dict[str, Any]]:
     chat = params.op.kind == "chat"
     head = header(params, config, "chat.completion.chunk" if chat else "text_completion")
     with_usage = params.include_usage and "stream-include-usage-ignored" not in config.faults
+    id_changes = "stream-id-changes" in config.faults
+    extra = "extra-fields" in config.variants
     out: list[dict[str, Any]] = []
 
     def emit(payload: list[dict[str, Any]]) -> None:
         chunk = dict(head)
-        if "stream-id-changes" in config.faults and out:
+        if id_changes and out:
             chunk["id"] = new_id(params, config)
         chunk["choices"] = payload
         if with_usage:
             chunk["usage"] = None
-        if "extra-fields" in config.variants:
+        if extra:
             V.add_extra(chunk)
         out.append(chunk)
 
@@ -89,12 +91,17 @@ class Framer:
         self.prefix = b"data:" if "sse-no-space" in config.variants else b"data: "
         self.end = self.eol if "stream-no-blank-line" in config.faults else self.eol + self.eol
         self.keepalive = b": keep-alive" + self.eol + self.eol
+        # resolved once: every event of every stream asks
+        self.corrupt = "invalid-utf8" in config.faults
+        self.multiline = "sse-multiline" in config.variants
+        self.keepalives = "sse-keepalive" in config.variants
+        self.non_json = "stream-non-json-event" in config.faults
 
     def json_event(self, chunk: dict[str, Any]) -> bytes:
-        raw = encoding.dumps(chunk)
-        if "invalid-utf8" in self.config.faults:
+        raw = encoding.dumps_answer(chunk)
+        if self.corrupt:
             raw = encoding.corrupt_utf8(raw)
-        if "sse-multiline" in self.config.variants:
+        if self.multiline:
             first, rest = _split_at_whitespace(chunk, raw)
             if first:
                 return self.prefix + first + self.eol + self.prefix + rest + self.end
@@ -109,12 +116,12 @@ class Framer:
         if "huge-body" in self.config.faults:
             out.append(encoding.padding_comment(self.eol))
         for position, chunk in enumerate(chunk_list):
-            if position and "sse-keepalive" in self.config.variants:
+            if position and self.keepalives:
                 out.append(self.keepalive)
             out.append(self.json_event(chunk))
-            if position == 0 and "stream-non-json-event" in self.config.faults:
+            if position == 0 and self.non_json:
                 out.append(self.text_event(NON_JSON_EVENT))
-        if "sse-keepalive" in self.config.variants:
+        if self.keepalives:
             out.append(self.keepalive)
         if "stream-no-done" not in self.config.faults:
             out.append(self.text_event(DONE))

@@ -51,6 +51,30 @@ def check(op: Operation, body: Any, config: MockConfig) -> list[Problem]:
     """The problems the spec finds in `body` (after the faults dropped theirs); [] = valid."""
     if _quick_valid(op.profile, op.request_schema, body):
         return []
+    return _authoritative(op, body, config)
+
+
+class RequestCheck:
+    """`check` for one operation under one configuration, its fast validator looked up once."""
+
+    __slots__ = ("_is_valid", "config", "op")
+
+    def __init__(self, op: Operation, config: MockConfig) -> None:
+        self.op = op
+        self.config = config
+        self._is_valid = _fast(op.profile, op.request_schema).is_valid
+
+    def problems(self, body: Any) -> list[Problem]:
+        try:
+            if self._is_valid(body):
+                return []
+        except Exception:  # e.g. an integer too large for Rust: let jsonschema decide
+            pass
+        return _authoritative(self.op, body, self.config)
+
+
+def _authoritative(op: Operation, body: Any, config: MockConfig) -> list[Problem]:
+    """What jsonschema (and so the mock's error replies) says of a body the fast path refused."""
     validator = spec.validator(op.profile, op.request_schema)
     errors = list(validator.iter_errors(body))
     if not errors:

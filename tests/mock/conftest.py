@@ -31,8 +31,14 @@ class Mocks:
     ) -> Key:
         return (tuple(faults), tuple(variants), api_key, tuple(extra_args))
 
-    def url(self, *args: object, **kwargs: object) -> str:
-        key = self.key(*args, **kwargs)  # type: ignore[arg-type]
+    def url(
+        self,
+        faults: Sequence[str] = (),
+        variants: Sequence[str] = (),
+        api_key: str | None = API_KEY,
+        extra_args: Sequence[str] = (),
+    ) -> str:
+        key = self.key(faults, variants, api_key, extra_args)
         with self._lock:
             if key in self._running:
                 return self._running[key].url

@@ -27,12 +27,13 @@ PATHS = {"alphaedge": COMPLETIONS, "chat": CHAT, "gateway": GATEWAY, "compat": C
 
 def body_for(kind: str, **extra: Any) -> dict[str, Any]:
     """A minimal valid body for one operation ('alphaedge', 'chat', 'gateway', 'compat')."""
-    base: dict[str, Any] = {
+    bases: dict[str, dict[str, Any]] = {
         "alphaedge": {"model": ALPHA, "prompt": "Say hello to the mock"},
         "chat": {"model": ALPHA, "messages": [{"role": "user", "content": "Hello there mock"}]},
         "gateway": {"model": "gpt-4", "prompt": "Once upon a time"},
         "compat": {"model": "gpt-4", "prompt": "Tell me a short story"},
-    }[kind]
+    }
+    base = bases[kind]
     return {**base, **extra}
 
 

@@ -139,7 +139,7 @@ def _(c: httpx.Client, url: str) -> bool:
 def _(c: httpx.Client, url: str) -> bool:
     streamed = stream_text(stream(c, url, CHAT, _CHAT_STREAM).chunks)
     plain = _json(c, url, CHAT, {**_CHAT_STREAM, "stream": False})
-    return streamed != plain["choices"][0]["message"]["content"]
+    return bool(streamed != plain["choices"][0]["message"]["content"])
 
 
 # --- usage and semantics ---------------------------------------------------------------
@@ -211,7 +211,7 @@ def _(c: httpx.Client, url: str) -> bool:
     wrong = (alpha != body_for("alphaedge")["model"], gateway != _TWO_MODELS["model"],
              compat != "gpt-4")  # fmt: skip
     assert len(set(wrong)) == 1, "the fault applies to every profile"
-    return wrong[0]
+    return bool(wrong[0])
 
 
 @probe("id-missing")
@@ -377,3 +377,20 @@ def test_fault_shows_on_the_wire(
     check = PROBES[fault]
     assert check(client, fault_urls[fault]), f"--fault {fault} did not show"
     assert not check(client, clean), f"the correct mock shows {fault}"
+
+
+def test_fault_names_in_the_code_are_real() -> None:
+    """A misspelt name in the mock's source would be a fault switch that never fires."""
+    import re
+    from pathlib import Path
+
+    import conformance.mock as package
+
+    source = "\n".join(p.read_text() for p in Path(package.__file__).parent.glob("*.py"))
+    used = set(re.findall(r'"([a-z0-9-]+)" (?:not )?in (?:self\.)?config\.faults', source))
+    used |= set(re.findall(r'has\("([a-z0-9-]+)"\)', source))
+    assert used and used <= set(FAULTS), used - set(FAULTS)
+    variants_used = set(re.findall(r'"([a-z0-9-]+)" in (?:self\.)?config\.variants', source))
+    from conformance.mock.variants import VARIANTS
+
+    assert variants_used and variants_used <= set(VARIANTS), variants_used - set(VARIANTS)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from tests.mock.conftest import Mocks
 from tests.mock.helpers import (
     ALPHA,
     CHAT,
@@ -167,8 +168,8 @@ def test_unknown_model_is_404(client: httpx.Client, clean: str) -> None:
     assert r.status_code == 404 and isinstance(r.json()["detail"], str)
 
 
-def test_extra_served_model(client: httpx.Client, mocks: object) -> None:
-    url = mocks.url(extra_args=["--model", "my-model"])  # type: ignore[attr-defined]
+def test_extra_served_model(client: httpx.Client, mocks: Mocks) -> None:
+    url = mocks.url(extra_args=["--model", "my-model"])
     for path, kind in ((COMPLETIONS, "alphaedge"), (GATEWAY, "gateway"), (COMPAT, "compat")):
         r = post(client, url, path, body_for(kind, model="my-model"))
         assert r.status_code == 200, r.text

@@ -80,9 +80,7 @@ def test_include_usage(client: httpx.Client, clean: str) -> None:
     assert last["usage"] == plain["usage"]
     for index in (0, 1):
         assert stream_text(chunks, index) == plain["choices"][index]["text"]
-    assert last["usage"]["completion_tokens"] == sum(
-        words(stream_text(chunks, i)) for i in (0, 1)
-    )
+    assert last["usage"]["completion_tokens"] == sum(words(stream_text(chunks, i)) for i in (0, 1))
 
 
 def test_without_include_usage_no_usage_field(client: httpx.Client, clean: str) -> None:
