@@ -137,13 +137,29 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
-            exchange = self._send_once(request)
+            exchange = self._send_once(request, self._client)
+            if _dropped_before_answer(exchange):
+                # A pooled keep-alive connection the server had just closed (uvicorn closes
+                # it after an unhandled 500 without sending `Connection: close`): the reset
+                # belongs to the previous request. Resend once on a connection of its own;
+                # a reset that repeats there is this request's own answer.
+                with self._fresh_client() as fresh:
+                    exchange = self._send_once(request, fresh)
+                attempt += 1
             exchange.attempts = attempt
             if exchange.status != 429 or attempt > self.limits.max_retries_429:
                 return exchange
             time.sleep(_retry_after(exchange.header("retry-after"), self.limits.max_retry_wait))
 
-    def _send_once(self, request: Request) -> Exchange:
+    def _fresh_client(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=httpx.Timeout(self.limits.request_timeout),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def _send_once(self, request: Request, client: httpx.Client) -> Exchange:
         url = self.base_url + request.path
         headers = self._headers(request)
         exchange = Exchange(request=request, url=url, sent_headers=headers, started_at=time.time())
@@ -156,7 +172,7 @@ class Transport:
             if request.streaming:
                 read = min(read, self.limits.stream_timeout)
             timeout = httpx.Timeout(self.limits.request_timeout, read=read)
-            with self._client.stream(
+            with client.stream(
                 request.method, url, content=request.body, headers=headers, timeout=timeout
             ) as response:
                 exchange.status = response.status_code
@@ -186,6 +202,19 @@ class Transport:
             exchange.error = f"{type(exc).__name__}: {_redact(str(exc), self.api_key)}"
         exchange.elapsed = time.monotonic() - start
         return exchange
+
+
+_DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+def _dropped_before_answer(exchange: Exchange) -> bool:
+    """The connection failed before any status line arrived (not a timeout)."""
+    return (
+        exchange.status is None
+        and not exchange.timed_out
+        and exchange.error is not None
+        and exchange.error.split(":", 1)[0] in {e.__name__ for e in _DROPPED}
+    )
 
 
 def _retry_after(value: str | None, cap: float) -> float:

@@ -283,7 +283,10 @@ def pytest_collection(session: pytest.Session) -> bool | None:
     ]
     hook = session.config.hook
     # Tell the terminal (and --collect-only) what was collected, as a file collector would.
-    hook.pytest_collectreport(report=pytest.CollectReport(session.nodeid, "passed", None, items))
+    collected: list[pytest.Item | pytest.Collector] = list(items)
+    hook.pytest_collectreport(
+        report=pytest.CollectReport(session.nodeid, "passed", None, collected)
+    )
     hook.pytest_collection_modifyitems(session=session, config=session.config, items=items)
     session.items = items
     session.testscollected = len(items)

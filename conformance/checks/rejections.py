@@ -28,7 +28,7 @@ def _status_problem(ex: Exchange, wanted: tuple[int, ...]) -> str | None:
 
 
 def _expect(exchanges: Sequence[Exchange], wanted: tuple[int, ...], what: str) -> Outcome:
-    label = " or ".join(str(s) for s in wanted)
+    label = "4xx" if wanted == tuple(range(400, 500)) else " or ".join(str(s) for s in wanted)
     findings = []
     for ex in exchanges:
         problem = _status_problem(ex, wanted)

@@ -70,9 +70,10 @@ def content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     for ex in exchanges:
         if ex.error and ex.status is None:
             findings.append(Finding("a 2xx text/event-stream answer", ex.error, ex))
-        elif not ex.ok and not ex.timed_out:
+        elif ex.status is None or not 200 <= ex.status < 300:
             findings.append(Finding("a 2xx text/event-stream answer", f"HTTP {ex.status}", ex))
         elif ex.content_type != "text/event-stream":
+            # A 2xx stream cut off after its headers is `framing`'s finding, not this one's.
             findings.append(
                 Finding(
                     "Content-Type: text/event-stream",
@@ -97,7 +98,16 @@ def framing(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                     ex,
                 )
             )
-        if not v.events and not ex.timed_out:
+        if ex.error and not ex.timed_out and not ex.truncated:
+            findings.append(
+                Finding(
+                    "the response body to end cleanly",
+                    f"the connection broke after {len(ex.body)} bytes and {len(v.events)} "
+                    f"event(s): {ex.error}",
+                    ex,
+                )
+            )
+        elif not v.events and not ex.timed_out:
             findings.append(Finding("at least one event", "no event in the stream", ex))
     return findings if streams else nothing_to_judge("2xx event stream")
 
