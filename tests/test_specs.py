@@ -26,22 +26,53 @@ FIXTURES = ROOT / "fixtures"
 AMBIGUITIES = ROOT / "specs" / "AMBIGUITIES.md"
 PROFILE_OF_SPEC = {p.spec_file: name for name, p in PROFILES.items()}
 DOCUMENTS = {
-    "alphaedge": {"000_969e15bf3493e0c6.txt", "001_d8b703e9dfe642d7.txt",
-                  "002_4326352ecf7304e4.txt"},
+    "alphaedge": {
+        "000_969e15bf3493e0c6.txt",
+        "001_d8b703e9dfe642d7.txt",
+        "002_4326352ecf7304e4.txt",
+    },
     "gateway": {"003_b2618ff3683095ec.txt"},
     "compat": {"004_11a99aef08cd0f1b.txt"},
 }
 # docs/architecture.md, "Component schema names": other modules look these up by name.
 COMPONENTS = {
-    "alphaedge": {"CompletionRequest", "CompletionResponse", "CompletionChoice", "CompletionChunk",
-                  "CompletionChunkChoice", "ChatCompletionRequest", "ChatMessage",
-                  "ChatCompletionResponse", "ChatChoice", "ChatCompletionChunk", "ChatChunkChoice",
-                  "ChatDelta", "Usage", "ErrorResponse", "CompletionEvent", "ChatCompletionEvent"},
-    "gateway": {"CompletionRequest", "CompletionResponse", "CompletionChoice", "Usage",
-                "ErrorResponse"},
-    "compat": {"CompletionRequest", "StreamOptions", "CompletionResponse", "CompletionChoice",
-               "CompletionChunk", "CompletionChunkChoice", "Usage", "HTTPValidationError",
-               "ValidationError", "CompletionEvent"},
+    "alphaedge": {
+        "CompletionRequest",
+        "CompletionResponse",
+        "CompletionChoice",
+        "CompletionChunk",
+        "CompletionChunkChoice",
+        "ChatCompletionRequest",
+        "ChatMessage",
+        "ChatCompletionResponse",
+        "ChatChoice",
+        "ChatCompletionChunk",
+        "ChatChunkChoice",
+        "ChatDelta",
+        "Usage",
+        "ErrorResponse",
+        "CompletionEvent",
+        "ChatCompletionEvent",
+    },
+    "gateway": {
+        "CompletionRequest",
+        "CompletionResponse",
+        "CompletionChoice",
+        "Usage",
+        "ErrorResponse",
+    },
+    "compat": {
+        "CompletionRequest",
+        "StreamOptions",
+        "CompletionResponse",
+        "CompletionChoice",
+        "CompletionChunk",
+        "CompletionChunkChoice",
+        "Usage",
+        "HTTPValidationError",
+        "ValidationError",
+        "CompletionEvent",
+    },
 }
 LEVELS = {"MUST", "SHOULD"}
 ELLIPSIS = " … "  # separates the verbatim fragments of one `words` quotation
@@ -61,9 +92,11 @@ def _read(path: Path) -> str:
 
 
 FACTS: list[dict[str, str]] = list(
-    csv.DictReader(_read(FIXTURES / "document_facts.csv").splitlines(keepends=True)))
-EXAMPLES: list[dict[str, Any]] = json.loads(
-    _read(FIXTURES / "examples" / "manifest.json"))["examples"]
+    csv.DictReader(_read(FIXTURES / "document_facts.csv").splitlines(keepends=True))
+)
+EXAMPLES: list[dict[str, Any]] = json.loads(_read(FIXTURES / "examples" / "manifest.json"))[
+    "examples"
+]
 
 
 def _fact_id(row: dict[str, str]) -> str:
@@ -72,6 +105,7 @@ def _fact_id(row: dict[str, str]) -> str:
 
 
 # ---- walking schemas ------------------------------------------------------------------------
+
 
 def _branches(profile: str, node: Any) -> Iterator[dict[str, Any]]:
     """The node and its anyOf/oneOf alternatives, refs resolved. allOf members are left out:
@@ -129,8 +163,9 @@ def _nodes(value: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
             yield from _nodes(child, f"{path}/{i}")
 
 
-def _annotation_problems(node: dict[str, Any], where: str, level: str | None,
-                         convention: bool) -> Iterator[str]:
+def _annotation_problems(
+    node: dict[str, Any], where: str, level: str | None, convention: bool
+) -> Iterator[str]:
     """The annotation rule, for one schema node and everything below it (refs not followed):
     each `properties` entry and each `allOf` member carries its own x-source and x-level;
     other nodes inherit them; a SHOULD node explains itself in x-convention, or sits in a
@@ -186,6 +221,7 @@ def _sources(profile: str) -> list[tuple[str, dict[str, Any]]]:
 
 # ---- the specs as OpenAPI documents ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("profile", PROFILES)
 def test_spec_is_valid_openapi_3_1(profile: str) -> None:
     document = spec.load_spec(profile)
@@ -217,6 +253,7 @@ def test_loader_finds_every_spec() -> None:
 
 
 # ---- document facts -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("row", FACTS, ids=[_fact_id(r) for r in FACTS])
 def test_document_fact_holds_in_spec(row: dict[str, str]) -> None:
@@ -251,6 +288,7 @@ def test_facts_cover_every_must_request_field() -> None:
 
 
 # ---- traceability ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_property_is_annotated(profile: str) -> None:
@@ -290,8 +328,11 @@ def test_quoted_words_are_in_the_document(profile: str) -> None:
         pytest.skip("seed documents not found (set CONFORMANCE_SEEDS)")
     texts = {d: _normalise(_read(seeds / d)) for d in DOCUMENTS[profile]}
     quotes = [(p, s["document"], s["words"]) for p, s in _sources(profile)]
-    quotes += [(_fact_id(r), r["document"], r["words"]) for r in FACTS
-               if PROFILE_OF_SPEC[r["spec"]] == profile]
+    quotes += [
+        (_fact_id(r), r["document"], r["words"])
+        for r in FACTS
+        if PROFILE_OF_SPEC[r["spec"]] == profile
+    ]
     missing = [f"{p}: {w!r}" for p, d, w in quotes if not _quoted(w, texts[d])]
     assert not missing, "not found in the document:\n" + "\n".join(missing)
 
@@ -311,6 +352,7 @@ def test_ambiguity_references_exist(profile: str) -> None:
 
 
 # ---- bounds and shapes named by the issue ---------------------------------------------------
+
 
 def _prop(profile: str, schema: str, field: str) -> dict[str, Any]:
     return spec.request_property(profile, schema, field)
@@ -362,8 +404,9 @@ def test_responses_by_status(profile: str) -> None:
     for op in PROFILES[profile].operations:
         responses = op_paths[op.path]["post"]["responses"]
         content = responses["200"]["content"]
-        wanted = {"application/json", "text/event-stream"} if op.chunk_schema else {
-            "application/json"}
+        wanted = (
+            {"application/json", "text/event-stream"} if op.chunk_schema else {"application/json"}
+        )
         assert set(content) == wanted
         if op.chunk_schema:
             event = spec.resolve(profile, content["text/event-stream"]["schema"])
@@ -380,7 +423,8 @@ def test_responses_by_status(profile: str) -> None:
                 error = spec.resolve(profile, responses[status])
                 assert error["x-level"] == "SHOULD"
                 assert error["content"]["application/json"]["schema"]["$ref"].endswith(
-                    "/ErrorResponse")
+                    "/ErrorResponse"
+                )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -401,6 +445,7 @@ def test_integer_and_null_policy() -> None:
 
 
 # ---- the documents' examples ----------------------------------------------------------------
+
 
 def _events(text: str) -> list[dict[str, Any]]:
     return [{"data": line.removeprefix("data: ")} for line in text.splitlines() if line]
@@ -428,8 +473,11 @@ def test_document_example_matches_spec(example: dict[str, Any]) -> None:
 def _mutations(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Broken copies of an example answer: each must fail validation on its own."""
     iso = isinstance(body["created"], str)  # 003's answer: UUID id, ISO 8601 created
-    swap = {"text_completion": "chat.completion", "chat.completion": "text_completion",
-            "chat.completion.chunk": "chat.completion"}
+    swap = {
+        "text_completion": "chat.completion",
+        "chat.completion": "text_completion",
+        "chat.completion.chunk": "chat.completion",
+    }
     edits: dict[str, dict[str, Any]] = {
         "wrong-object": {"object": 42 if iso else swap[body["object"]]},
         "created-wrong-type": {"created": 1714564800 if iso else str(body["created"])},
@@ -443,15 +491,16 @@ def _mutations(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 MUTATED = [
     pytest.param(e, name, broken, id=f"{e['file']}-{name}")
-    for e in EXAMPLES if e["kind"] == "response"
-    for name, broken in _mutations(
-        json.loads(_read(FIXTURES / "examples" / e["file"]))).items()
+    for e in EXAMPLES
+    if e["kind"] == "response"
+    for name, broken in _mutations(json.loads(_read(FIXTURES / "examples" / e["file"]))).items()
 ]
 
 
 @pytest.mark.parametrize(("example", "mutation", "broken"), MUTATED)
-def test_mutated_example_is_rejected(example: dict[str, Any], mutation: str,
-                                     broken: dict[str, Any]) -> None:
+def test_mutated_example_is_rejected(
+    example: dict[str, Any], mutation: str, broken: dict[str, Any]
+) -> None:
     assert not spec.validator(example["profile"], example["schema"]).is_valid(broken), mutation
 
 

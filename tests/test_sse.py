@@ -26,8 +26,15 @@ from conformance.sse import (
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sse"
-KINDS = {"invalid-utf8", "incomplete-event", "no-trailing-blank-line", "invalid-id",
-         "invalid-retry", "unknown-field", "event-without-data"}
+KINDS = {
+    "invalid-utf8",
+    "incomplete-event",
+    "no-trailing-blank-line",
+    "invalid-id",
+    "invalid-retry",
+    "unknown-field",
+    "event-without-data",
+}
 
 
 def kinds(issues: list[FramingIssue]) -> list[str]:
@@ -79,7 +86,9 @@ def test_legal_variation_gives_the_plain_events(name: str) -> None:
 
 def test_only_one_space_after_the_colon_is_removed() -> None:
     assert content(parse(b"data:  two\n\ndata:\tt\n\n")[0]) == [
-        (" two", "message", None, None), ("\tt", "message", None, None)]
+        (" two", "message", None, None),
+        ("\tt", "message", None, None),
+    ]
 
 
 def test_multi_line_data_is_joined_with_lf_and_one_trailing_lf_removed() -> None:
@@ -107,6 +116,7 @@ def test_offsets_count_bom_and_full_line_endings() -> None:
 
 
 # -- id and retry --------------------------------------------------------------------------
+
 
 def test_id_persists_until_reset_and_is_set_even_without_data() -> None:
     raw = b"id: 7\ndata: a\n\ndata: b\n\nid: 8\n\ndata: c\n\nid\ndata: d\n\n"
@@ -137,6 +147,7 @@ def test_retry_that_is_not_digits_is_ignored_and_reported(value: bytes) -> None:
 
 
 # -- what the standard drops silently ---------------------------------------------------------
+
 
 def test_event_with_empty_data_buffer_is_not_dispatched() -> None:
     events, issues = parse(b"event: ping\n\nretry: 10\n\nid: 3\n\n: c\n\n")
@@ -171,14 +182,17 @@ def test_trailing_comment_without_blank_line_loses_nothing() -> None:
         assert kinds(issues) == ["no-trailing-blank-line"] and issues[0].offset == 9
 
 
-@pytest.mark.parametrize(("raw", "hint"), [
-    (b"Data: a\n\n", "case-sensitive"),
-    (b" data: a\n\n", "no spaces"),
-    (b'{"a": 1}\n\n', "'data:' prefix"),
-    (b"hello\n\n", "no colon"),
-    (b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n", "byte order mark"),
-    (b"x-vendor: 1\n\n", "not data, event, id or retry"),
-])
+@pytest.mark.parametrize(
+    ("raw", "hint"),
+    [
+        (b"Data: a\n\n", "case-sensitive"),
+        (b" data: a\n\n", "no spaces"),
+        (b'{"a": 1}\n\n', "'data:' prefix"),
+        (b"hello\n\n", "no colon"),
+        (b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n", "byte order mark"),
+        (b"x-vendor: 1\n\n", "not data, event, id or retry"),
+    ],
+)
 def test_unknown_field_is_ignored_and_reported(raw: bytes, hint: str) -> None:
     events, issues = parse(raw)
     assert events == []
@@ -197,6 +211,7 @@ def test_empty_stream_is_not_a_parser_finding() -> None:
 
 
 # -- UTF-8 -------------------------------------------------------------------------------------
+
 
 def test_multibyte_characters_split_anywhere() -> None:
     raw = "data: é€😀\n\n".encode()
@@ -232,6 +247,7 @@ def test_too_many_findings_are_summarised() -> None:
 
 
 # -- incremental behaviour ---------------------------------------------------------------------
+
 
 def test_event_ended_by_lf_is_returned_by_the_same_feed() -> None:
     parser = SSEParser()
@@ -286,7 +302,7 @@ def test_recorded_stream(name: str, piece: int | None) -> None:
     events: list[Event] = []
     step = piece or len(raw) or 1
     for i in range(0, len(raw), step):
-        events += parser.feed(raw[i:i + step])
+        events += parser.feed(raw[i : i + step])
     events += parser.close()
     want = EXPECTED[name]
     assert events == [Event(**e) for e in want["events"]]
@@ -296,8 +312,9 @@ def test_recorded_stream(name: str, piece: int | None) -> None:
 
 # -- properties ------------------------------------------------------------------------------
 
-SETTINGS = settings(max_examples=200, database=None, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=200, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 _NO_EOL = st.characters(exclude_categories=["Cs"], exclude_characters="\r\n")
 LINE = st.text(_NO_EOL, max_size=12)
 EOLS = ("\n", "\r", "\r\n")
@@ -318,8 +335,9 @@ def rendered_streams(draw: st.DrawFn) -> tuple[bytes, list[Event]]:
     expected: list[tuple[str, str, str | None, int | None]] = []
     last_id: str | None = None
     for _ in range(draw(st.integers(0, 5))):
-        data = draw(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r"),
-                            max_size=30))
+        data = draw(
+            st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r"), max_size=30)
+        )
         block = [_field(draw, "data", part) for part in data.split("\n")]
         event_type = "message"
         if draw(st.booleans()):
@@ -370,10 +388,29 @@ def test_rendered_events_parse_back_whatever_the_split(
     assert parse(raw, _split(data, raw)) == (expected, [])
 
 
-TOKENS = [b"data", b"event", b"id", b"retry", b":", b" ", b"\r", b"\n", b"\r\n", b"\n\n", BOM,
-          b"\xff", b"\xc3", b"\xa9", b"\xe2\x82", b"\x00", b"7", b"[DONE]"]
+TOKENS = [
+    b"data",
+    b"event",
+    b"id",
+    b"retry",
+    b":",
+    b" ",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\n\n",
+    BOM,
+    b"\xff",
+    b"\xc3",
+    b"\xa9",
+    b"\xe2\x82",
+    b"\x00",
+    b"7",
+    b"[DONE]",
+]
 NOISY = st.lists(st.one_of(st.sampled_from(TOKENS), st.binary(max_size=4)), max_size=40).map(
-    b"".join)
+    b"".join
+)
 
 
 def reference(raw: bytes) -> list[tuple[str, str, str | None, int | None]]:
@@ -425,7 +462,7 @@ def test_arbitrary_bytes_never_raise_and_match_the_standard(
     again: list[Event] = []
     pos = 0
     for size in pieces:
-        again += split.feed(raw[pos:pos + size])
+        again += split.feed(raw[pos : pos + size])
         pos += size
     again += split.feed(raw[pos:]) + split.close()
     assert (again, split.issues, split.comments) == (events, parser.issues, parser.comments)
@@ -437,4 +474,7 @@ def test_offsets_are_the_same_whatever_the_split_around_crlf() -> None:
     for cut in range(len(raw) + 1):
         assert parse(raw, [cut]) == whole
     assert [replace(e, data="") for e in whole[0]] == [
-        Event("", offset=11), Event("", offset=21), Event("", offset=30)]
+        Event("", offset=11),
+        Event("", offset=21),
+        Event("", offset=30),
+    ]

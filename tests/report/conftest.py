@@ -32,49 +32,85 @@ def passing_report() -> RunReport:
 @pytest.fixture
 def failing_report() -> RunReport:
     stream_evidence = Evidence(
-        method="POST", url=f"{TARGET}/v1/chat/completions",
+        method="POST",
+        url=f"{TARGET}/v1/chat/completions",
         request_headers={"content-type": "application/json", "authorization": "Bearer [REDACTED]"},
-        request_body='{"model":"alphaedge-large-3-2512","stream":true}', status=200,
-        response_headers={"content-type": "text/event-stream"}, body_excerpt="",
-        sse_excerpt=SSE_EXCERPT, curl=CURL_STREAM,
+        request_body='{"model":"alphaedge-large-3-2512","stream":true}',
+        status=200,
+        response_headers={"content-type": "text/event-stream"},
+        body_excerpt="",
+        sse_excerpt=SSE_EXCERPT,
+        curl=CURL_STREAM,
     )
     bounds_evidence = Evidence(
-        method="POST", url=f"{TARGET}/v1/completions",
-        request_headers={"content-type": "application/json"}, request_body='{"max_tokens":-1}',
-        status=500, response_headers={"content-type": "application/json", "x-odd": "a\x07b"},
-        body_excerpt=HOSTILE_BODY, sse_excerpt=None, curl=CURL_BOUNDS,
+        method="POST",
+        url=f"{TARGET}/v1/completions",
+        request_headers={"content-type": "application/json"},
+        request_body='{"max_tokens":-1}',
+        status=500,
+        response_headers={"content-type": "application/json", "x-odd": "a\x07b"},
+        body_excerpt=HOSTILE_BODY,
+        sse_excerpt=None,
+        curl=CURL_BOUNDS,
     )
     report = base_report()
     report.results = [
         check("alphaedge/chat/shape/response-schema", "pass"),
-        check("alphaedge/chat/stream/done-terminates", "fail", reason="stream never sent [DONE]",
-              findings=[FindingRecord("Expected: a final `data: [DONE]` event. Actual: the "
-                                      "stream ended after 2 events.", stream_evidence)]),
-        check("alphaedge/completions/bounds/max-tokens", "fail",
-              findings=[FindingRecord("Expected: 4xx for max_tokens=-1. Actual: HTTP 500.",
-                                      bounds_evidence),
-                        FindingRecord("Expected: an error envelope. Actual: none.")]),
-        check("alphaedge/chat/semantics/finish-reason", "warn", level="SHOULD",
-              findings=[FindingRecord("Expected: finish_reason 'length'. Actual: 'stop'.",
-                                      stream_evidence)]),
-        check("alphaedge/chat/http/request-id", "skip", level="SHOULD",
-              reason="needs --depth standard"),
+        check(
+            "alphaedge/chat/stream/done-terminates",
+            "fail",
+            reason="stream never sent [DONE]",
+            findings=[
+                FindingRecord(
+                    "Expected: a final `data: [DONE]` event. Actual: the "
+                    "stream ended after 2 events.",
+                    stream_evidence,
+                )
+            ],
+        ),
+        check(
+            "alphaedge/completions/bounds/max-tokens",
+            "fail",
+            findings=[
+                FindingRecord(
+                    "Expected: 4xx for max_tokens=-1. Actual: HTTP 500.", bounds_evidence
+                ),
+                FindingRecord("Expected: an error envelope. Actual: none."),
+            ],
+        ),
+        check(
+            "alphaedge/chat/semantics/finish-reason",
+            "warn",
+            level="SHOULD",
+            findings=[
+                FindingRecord("Expected: finish_reason 'length'. Actual: 'stop'.", stream_evidence)
+            ],
+        ),
+        check(
+            "alphaedge/chat/http/request-id",
+            "skip",
+            level="SHOULD",
+            reason="needs --depth standard",
+        ),
         check("gateway/completion/shape/response-schema", "pass"),
-        check("gateway/completion/errors/bad-json", "warn", level="SHOULD",
-              reason="answered 422 where 400 is the convention"),
+        check(
+            "gateway/completion/errors/bad-json",
+            "warn",
+            level="SHOULD",
+            reason="answered 422 where 400 is the convention",
+        ),
     ]
     return report
 
 
 @pytest.fixture
 def target_failed_report() -> RunReport:
-    report = base_report(status="target-failed",
-                         error="target stopped answering: ConnectError after 12 checks")
+    report = base_report(
+        status="target-failed", error="target stopped answering: ConnectError after 12 checks"
+    )
     report.finished_at = ""
     report.results = [
         check("alphaedge/chat/shape/response-schema", "pass"),
         check("alphaedge/chat/stream/done-terminates", "skip", reason="target failed"),
     ]
     return report
-
-

@@ -61,8 +61,9 @@ def test_compare_classifies_every_change() -> None:
     assert diff.unchanged == 1
 
 
-def test_diff_regression_exits_1_with_table(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_regression_exits_1_with_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old, new = _save(_run(OLD), tmp_path / "old"), _save(_run(NEW), tmp_path / "new")
     assert main(["diff", str(old), str(new)]) == 1
     out = capsys.readouterr().out
@@ -89,16 +90,20 @@ def test_diff_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert len(doc["fixed"]) == 1 and len(doc["added"]) == 1 and len(doc["removed"]) == 1
 
 
-@pytest.mark.parametrize("content, words", [
-    (None, "no such file"),
-    (b"{not json", "not a JSON report"),
-    (b"\xff\xfe", "not a JSON report"),
-    (b"[1, 2]", "not a conformance report.json"),
-    (json.dumps({"schema_version": 99, "results": []}).encode(), "schema_version 99"),
-    (json.dumps({"results": []}).encode(), "schema_version None"),
-])
-def test_diff_bad_file_exits_2(content: bytes | None, words: str, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "no such file"),
+        (b"{not json", "not a JSON report"),
+        (b"\xff\xfe", "not a JSON report"),
+        (b"[1, 2]", "not a conformance report.json"),
+        (json.dumps({"schema_version": 99, "results": []}).encode(), "schema_version 99"),
+        (json.dumps({"results": []}).encode(), "schema_version None"),
+    ],
+)
+def test_diff_bad_file_exits_2(
+    content: bytes | None, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = _save(_run(OLD), tmp_path / "good")
     bad = tmp_path / "bad.json"
     if content is not None:
@@ -110,10 +115,12 @@ def test_diff_bad_file_exits_2(content: bytes | None, words: str, tmp_path: Path
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in captured.err
 
 
-@pytest.mark.parametrize("argv", [["diff"], ["diff", "a.json"], ["nonsense"],
-                                  ["matrix", "a.json"], ["--bogus"]])
-def test_usage_errors_are_one_line_exit_2(argv: list[str],
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv", [["diff"], ["diff", "a.json"], ["nonsense"], ["matrix", "a.json"], ["--bogus"]]
+)
+def test_usage_errors_are_one_line_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: conformance")
@@ -143,8 +150,9 @@ def test_mock_delegates_all_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == [["--port", "0", "--help", "--variant", "x"]]
 
 
-def test_mock_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_mock_missing_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "conformance.mock.__main__", None)
     assert main(["mock"]) == 2
     assert "mock server is not available" in capsys.readouterr().err
@@ -153,13 +161,23 @@ def test_mock_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
 def test_diff_via_subprocess(tmp_path: Path) -> None:
     old, new = _save(_run(OLD), tmp_path / "old"), _save(_run(NEW), tmp_path / "new")
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "conformance.cli", "diff", str(old), str(new)],
-                          capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "diff", str(old), str(new)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1, done.stderr
     assert "Regressions (3):" in done.stdout
     missing = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "diff", str(tmp_path / "nope.json"), str(new)],
-        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
     )
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "no such file" in missing.stderr

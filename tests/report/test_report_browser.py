@@ -18,16 +18,27 @@ from conformance.results import RunReport
 from tests.report.report_builders import CURL_STREAM
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOT = Path("/tmp/report.png")
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs Debian's chromium at /usr/bin/chromium "
-                              "(apt-get install -y chromium)"),
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
-                       reason="needs the Python package playwright (pip install playwright)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="needs the Python package playwright (pip install playwright)",
+    ),
 ]
 
 
@@ -63,8 +74,9 @@ def _open(page: Any, report: RunReport, directory: Path) -> list[str]:
     return requested
 
 
-def test_verdicts_shown_and_evidence_opens_on_click(page: Any, failing_report: RunReport,
-                                                    tmp_path: Path) -> None:
+def test_verdicts_shown_and_evidence_opens_on_click(
+    page: Any, failing_report: RunReport, tmp_path: Path
+) -> None:
     requested = _open(page, failing_report, tmp_path)
     alpha = page.locator('.profile-verdict[data-profile="alphaedge"] .verdict-text')
     gateway = page.locator('.profile-verdict[data-profile="gateway"] .verdict-text')
@@ -87,8 +99,9 @@ def test_verdicts_shown_and_evidence_opens_on_click(page: Any, failing_report: R
     assert all(url.startswith("file://") for url in requested), requested
 
 
-def test_hostile_body_is_shown_as_text(page: Any, failing_report: RunReport,
-                                       tmp_path: Path) -> None:
+def test_hostile_body_is_shown_as_text(
+    page: Any, failing_report: RunReport, tmp_path: Path
+) -> None:
     _open(page, failing_report, tmp_path)
     dialogs: list[str] = []
 
@@ -105,12 +118,12 @@ def test_hostile_body_is_shown_as_text(page: Any, failing_report: RunReport,
     assert page.locator("script").count() == 0 and dialogs == []
 
 
-def test_incomplete_run_is_flagged(page: Any, target_failed_report: RunReport,
-                                   tmp_path: Path) -> None:
+def test_incomplete_run_is_flagged(
+    page: Any, target_failed_report: RunReport, tmp_path: Path
+) -> None:
     _open(page, target_failed_report, tmp_path)
     banner = page.locator(".run-status-banner")
     assert banner.is_visible()
     assert "TARGET FAILED" in banner.inner_text()
     caveat = page.locator('.profile-verdict[data-profile="alphaedge"] .verdict-caveat')
     assert caveat.inner_text() == "incomplete: run target-failed"
-

@@ -41,8 +41,10 @@ def _planted(cls: type, secret: str, keep: dict[str, Any]) -> Any:
         elif kind == "dict[str, str]":
             values[f.name] = {f"x-{secret}": f"{tag}{secret}", "plain": f"Bearer {secret}"}
         elif kind == "dict[str, Any]":
-            values[f.name] = {f"opt-{secret}": f"{tag}{secret}",
-                              "nested": {"deep": [secret, {secret: secret}]}}
+            values[f.name] = {
+                f"opt-{secret}": f"{tag}{secret}",
+                "nested": {"deep": [secret, {secret: secret}]},
+            }
         elif kind == "list[str]":
             values[f.name] = [f"{tag}{secret}", secret]
         elif kind == "Evidence | None":
@@ -69,9 +71,15 @@ def _report(secret: str, realistic: bool) -> RunReport:
 
 def _forms(secret: str) -> set[bytes]:
     """Every encoding of the secret a writer could have produced."""
-    texts = {secret, html.escape(secret), html.escape(secret, quote=False),
-             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-             quote(secret, safe=""), secret.replace("&", "&amp;").replace("<", "&lt;")}
+    texts = {
+        secret,
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        secret.replace("&", "&amp;").replace("<", "&lt;"),
+    }
     out = {t.encode("utf-8") for t in texts}
     out.add(secret.encode("ascii", errors="backslashreplace"))
     return out
@@ -79,8 +87,9 @@ def _forms(secret: str) -> set[bytes]:
 
 @pytest.mark.parametrize("secret", [PLAIN_SECRET, ODD_SECRET], ids=["plain", "odd"])
 @pytest.mark.parametrize("realistic", [True, False], ids=["valid-verdicts", "all-planted"])
-def test_secret_planted_everywhere_reaches_no_file(secret: str, realistic: bool,
-                                                   tmp_path: Path) -> None:
+def test_secret_planted_everywhere_reaches_no_file(
+    secret: str, realistic: bool, tmp_path: Path
+) -> None:
     report = _report(secret, realistic)
     assert json.dumps(report.to_dict()).count("PLANTED") >= 40  # really planted
     paths = write_reports(report, tmp_path, secrets=[secret])
@@ -118,12 +127,15 @@ def test_huge_fields_are_truncated(tmp_path: Path) -> None:
 
 def test_options_with_credential_names_are_blanked(tmp_path: Path) -> None:
     report = _report(PLAIN_SECRET, True)
-    report.options = {"api_key": "abc123", "auth-token": "t0k", "max_tokens": 16,
-                      "depth": "quick"}
+    report.options = {"api_key": "abc123", "auth-token": "t0k", "max_tokens": 16, "depth": "quick"}
     write_reports(report, tmp_path)
     options = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["options"]
-    assert options == {"api_key": REDACTED, "auth-token": REDACTED, "max_tokens": 16,
-                       "depth": "quick"}
+    assert options == {
+        "api_key": REDACTED,
+        "auth-token": REDACTED,
+        "max_tokens": 16,
+        "depth": "quick",
+    }
 
 
 def test_blank_secret_is_ignored() -> None:
@@ -143,12 +155,14 @@ def _check_all_files(directory: Path) -> None:
     assert (directory / "summary.md").read_text(encoding="utf-8").startswith("## ")
 
 
-ODD_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF,
-                                 exclude_categories=[]), max_size=40)
+ODD_TEXT = st.text(
+    st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=[]), max_size=40
+)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=ODD_TEXT, key=ODD_TEXT)
 def test_any_text_in_any_field_yields_valid_files(text: str, key: str, tmp_path: Path) -> None:
     report = _report(text, True)
@@ -165,16 +179,35 @@ class Unprintable:
 
 def test_odd_types_in_a_report_dict_never_raise(tmp_path: Path) -> None:
     odd: dict[str, Any] = {
-        "target_url": None, "profiles": "alphaedge", "suite_version": 3,
-        "options": {"nan": math.nan, "path": Path("/x"), "set": {1}, "bytes": b"\xff",
-                    "obj": Unprintable(), 5: "int key"},
-        "specs": [("alphaedge", "abc")], "started_at": None, "status": "exploded",
+        "target_url": None,
+        "profiles": "alphaedge",
+        "suite_version": 3,
+        "options": {
+            "nan": math.nan,
+            "path": Path("/x"),
+            "set": {1},
+            "bytes": b"\xff",
+            "obj": Unprintable(),
+            5: "int key",
+        },
+        "specs": [("alphaedge", "abc")],
+        "started_at": None,
+        "status": "exploded",
         "results": [
             None,
-            {"id": "alphaedge/chat/shape/x", "verdict": "error", "findings": "oops",
-             "requests": "many", "duration_s": "slow", "source": "one string"},
-            {"id": 7, "verdict": "fail", "findings": [None, {"message": 3,
-                                                             "evidence": {"status": "500"}}]},
+            {
+                "id": "alphaedge/chat/shape/x",
+                "verdict": "error",
+                "findings": "oops",
+                "requests": "many",
+                "duration_s": "slow",
+                "source": "one string",
+            },
+            {
+                "id": 7,
+                "verdict": "fail",
+                "findings": [None, {"message": 3, "evidence": {"status": "500"}}],
+            },
         ],
     }
     write_reports(odd, tmp_path)

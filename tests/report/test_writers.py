@@ -19,15 +19,17 @@ def _write(report: RunReport, tmp_path: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in paths}
 
 
-def test_directory_is_created_and_no_temp_files_remain(passing_report: RunReport,
-                                                       tmp_path: Path) -> None:
+def test_directory_is_created_and_no_temp_files_remain(
+    passing_report: RunReport, tmp_path: Path
+) -> None:
     target = tmp_path / "a" / "b"
     write_reports(passing_report, target)
     assert sorted(p.name for p in target.iterdir()) == sorted(NAMES)
 
 
-def test_rewrite_replaces_the_previous_report(passing_report: RunReport,
-                                              failing_report: RunReport, tmp_path: Path) -> None:
+def test_rewrite_replaces_the_previous_report(
+    passing_report: RunReport, failing_report: RunReport, tmp_path: Path
+) -> None:
     write_reports(passing_report, tmp_path)
     write_reports(failing_report, tmp_path)
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -40,12 +42,23 @@ def test_json_round_trips_to_the_same_report(failing_report: RunReport, tmp_path
     assert data == failing_report.to_dict()
     again = RunReport.from_dict(data)
     assert again.verdict_line("alphaedge") == "not conformant: 2 MUST failures"
-    assert {"schema_version", "target_url", "profiles", "options", "suite_version", "specs",
-            "started_at", "finished_at", "status", "results"} <= data.keys()
+    assert {
+        "schema_version",
+        "target_url",
+        "profiles",
+        "options",
+        "suite_version",
+        "specs",
+        "started_at",
+        "finished_at",
+        "status",
+        "results",
+    } <= data.keys()
 
 
-def test_json_of_target_failed_run_keeps_status_and_error(target_failed_report: RunReport,
-                                                          tmp_path: Path) -> None:
+def test_json_of_target_failed_run_keeps_status_and_error(
+    target_failed_report: RunReport, tmp_path: Path
+) -> None:
     data = json.loads(_write(target_failed_report, tmp_path)["report.json"])
     assert data["status"] == "target-failed"
     assert data["error"].startswith("target stopped answering")
@@ -86,8 +99,9 @@ def test_html_escapes_hostile_bodies(failing_report: RunReport, tmp_path: Path) 
     assert HOSTILE_BODY not in page
 
 
-def test_html_flags_a_run_that_did_not_complete(target_failed_report: RunReport,
-                                                tmp_path: Path) -> None:
+def test_html_flags_a_run_that_did_not_complete(
+    target_failed_report: RunReport, tmp_path: Path
+) -> None:
     doc = Elements(_write(target_failed_report, tmp_path)["report.html"])
     banner = doc.find("div", data_status="target-failed")
     assert banner and banner[0]["class"] == "run-status-banner"
@@ -123,40 +137,49 @@ def test_junit_maps_verdicts(failing_report: RunReport, tmp_path: Path) -> None:
     assert list(cases["alphaedge/chat/shape/response-schema"]) == []
 
 
-def test_junit_is_valid_xml_with_control_characters(failing_report: RunReport,
-                                                    tmp_path: Path) -> None:
+def test_junit_is_valid_xml_with_control_characters(
+    failing_report: RunReport, tmp_path: Path
+) -> None:
     raw = _write(failing_report, tmp_path)["junit.xml"]
     assert "\x00" not in raw and "\x07" not in raw
     root = ET.fromstring(raw.encode("utf-8"))
-    bounds = next(c for c in root.iter("testcase")
-                  if c.get("name") == "alphaedge/completions/bounds/max-tokens")
+    bounds = next(
+        c
+        for c in root.iter("testcase")
+        if c.get("name") == "alphaedge/completions/bounds/max-tokens"
+    )
     text = bounds.findtext("failure") or ""
     assert "\\x00" in text and "a\\x07b" in text and "</script>" in text
 
 
-def test_junit_reports_an_incomplete_run_as_error(target_failed_report: RunReport,
-                                                  tmp_path: Path) -> None:
+def test_junit_reports_an_incomplete_run_as_error(
+    target_failed_report: RunReport, tmp_path: Path
+) -> None:
     root = ET.fromstring(_write(target_failed_report, tmp_path)["junit.xml"].encode("utf-8"))
     errors = list(root.iter("error"))
     assert len(errors) == 1 and "ConnectError" in (errors[0].get("message") or "")
     assert root.get("errors") == "1"
 
 
-def test_markdown_lists_verdicts_counts_and_failures(failing_report: RunReport,
-                                                     tmp_path: Path) -> None:
+def test_markdown_lists_verdicts_counts_and_failures(
+    failing_report: RunReport, tmp_path: Path
+) -> None:
     md = _write(failing_report, tmp_path)["summary.md"]
     assert "**alphaedge**: not conformant: 2 MUST failures" in md
     assert "**gateway**: conformant with 1 warning" in md
     assert "| alphaedge | 1 | 2 | 1 | 1 |" in md
     assert "### Failures (2)" in md
-    assert "- `alphaedge/completions/bounds/max-tokens` **MUST**: " \
-           "`Expected: 4xx for max_tokens=-1. Actual: HTTP 500.`" in md
+    assert (
+        "- `alphaedge/completions/bounds/max-tokens` **MUST**: "
+        "`Expected: 4xx for max_tokens=-1. Actual: HTTP 500.`" in md
+    )
     assert "](" not in md and "<a " not in md  # link-free
     assert f"`{TARGET}`" in md  # the URL sits in a code span, so it is not autolinked
 
 
-def test_markdown_of_passing_run_says_no_failures(passing_report: RunReport,
-                                                  tmp_path: Path) -> None:
+def test_markdown_of_passing_run_says_no_failures(
+    passing_report: RunReport, tmp_path: Path
+) -> None:
     md = _write(passing_report, tmp_path)["summary.md"]
     assert "### Failures (0)" in md and "None." in md
     assert "**alphaedge**: conformant" in md

@@ -25,8 +25,7 @@ def run_suite(cwd: Path, *args: str, timeout: float = 240) -> subprocess.Complet
     # With PYTHONDONTWRITEBYTECODE set, pytest re-rewrites schemathesis' pytest plugin on
     # every start (~6 s); a user's environment normally caches it.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=env)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def report(directory: Path) -> dict[str, Any]:
@@ -45,8 +44,18 @@ def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
 def test_help_lists_the_options_from_an_empty_directory(tmp_path: Path) -> None:
     proc = run_suite(tmp_path, "--help")
     assert proc.returncode == 0
-    for option in ("--target-url", "--profile", "--model", "--api-key", "--not-ready-model",
-                   "--depth", "--level", "--request-timeout", "--stream-timeout", "--report-dir"):
+    for option in (
+        "--target-url",
+        "--profile",
+        "--model",
+        "--api-key",
+        "--not-ready-model",
+        "--depth",
+        "--level",
+        "--request-timeout",
+        "--stream-timeout",
+        "--report-dir",
+    ):
         assert option in proc.stdout
 
 
@@ -64,8 +73,14 @@ def test_embedded_default_certifies_the_mock_on_every_profile(tmp_path: Path) ->
 def test_must_failure_exits_1_and_should_failure_only_warns(tmp_path: Path) -> None:
     with MockProcess(faults=["usage-mismatch", "stream-no-role"]) as mock:
         must = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=a")
-        should = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=b",
-                           "--level=should", "-k", "first-delta-role")
+        should = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--report-dir=b",
+            "--level=should",
+            "-k",
+            "first-delta-role",
+        )
     assert must.returncode == 1
     assert "alphaedge/chat/semantics/usage-adds-up" in must.stdout
     assert "Expected: usage: total = prompt + completion" in must.stdout
@@ -108,8 +123,9 @@ def test_closed_port_is_failed_checks_and_a_report_not_a_crash(tmp_path: Path) -
 @pytest.mark.parametrize("fault", ["garbage", "html-502", "huge-body", "invalid-utf8"])
 def test_hostile_target_gives_findings_not_a_crash(tmp_path: Path, fault: str) -> None:
     with MockProcess(faults=[fault]) as mock:
-        proc = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=out",
-                         "--max-response-bytes=2000000")
+        proc = run_suite(
+            tmp_path, f"--target-url={mock.url}", "--report-dir=out", "--max-response-bytes=2000000"
+        )
     assert proc.returncode == 1
     assert_no_traceback(proc)
     assert report(tmp_path / "out")["status"] == "completed"
@@ -118,8 +134,14 @@ def test_hostile_target_gives_findings_not_a_crash(tmp_path: Path, fault: str) -
 def test_stalled_stream_is_a_finding_within_the_stream_timeout(tmp_path: Path) -> None:
     with MockProcess(faults=["stream-stall"]) as mock:
         start = time.monotonic()
-        proc = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=out",
-                         "--stream-timeout=1.5", "-k", "stream")
+        proc = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--report-dir=out",
+            "--stream-timeout=1.5",
+            "-k",
+            "stream",
+        )
         took = time.monotonic() - start
     assert proc.returncode == 1
     assert took < 45
@@ -133,8 +155,13 @@ def test_target_dying_half_way_still_writes_every_report(tmp_path: Path) -> None
     try:
         killer = threading.Timer(3.0, mock.__exit__, args=(None, None, None))
         killer.start()
-        proc = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=out",
-                         "--profile=alphaedge,gateway,compat", "--concurrency=2")
+        proc = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--report-dir=out",
+            "--profile=alphaedge,gateway,compat",
+            "--concurrency=2",
+        )
         killer.join()
     finally:
         mock.__exit__(None, None, None)
@@ -149,8 +176,14 @@ def test_target_dying_half_way_still_writes_every_report(tmp_path: Path) -> None
 
 def test_api_key_is_never_printed_or_written(tmp_path: Path) -> None:
     with MockProcess(faults=["key-echoed"], api_key=KEY) as mock:
-        proc = run_suite(tmp_path, f"--target-url={mock.url}", f"--api-key={KEY}",
-                         "--report-dir=out", "--profile=alphaedge,gateway,compat", "-rA")
+        proc = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            f"--api-key={KEY}",
+            "--report-dir=out",
+            "--profile=alphaedge,gateway,compat",
+            "-rA",
+        )
     assert proc.returncode == 1
     assert KEY not in proc.stdout + proc.stderr
     written = list((tmp_path / "out").iterdir())
@@ -164,10 +197,20 @@ def test_api_key_is_never_printed_or_written(tmp_path: Path) -> None:
 
 def test_xdist_gives_the_same_verdicts_as_a_serial_run(tmp_path: Path) -> None:
     with MockProcess(faults=["n-ignored", "stream-no-done"]) as mock:
-        serial = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=serial",
-                           "--profile=alphaedge,compat")
-        parallel = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=parallel",
-                             "--profile=alphaedge,compat", "-n", "2")
+        serial = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--report-dir=serial",
+            "--profile=alphaedge,compat",
+        )
+        parallel = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--report-dir=parallel",
+            "--profile=alphaedge,compat",
+            "-n",
+            "2",
+        )
     assert serial.returncode == parallel.returncode == 1
     assert verdicts(tmp_path / "serial") == verdicts(tmp_path / "parallel")
 
@@ -191,8 +234,14 @@ def test_bad_options_get_a_clear_message(tmp_path: Path, args: list[str], messag
 
 def test_rate_limited_target_is_waited_out_not_failed(tmp_path: Path) -> None:
     with MockProcess(extra_args=["--rate-limit", "15"]) as mock:
-        proc = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=out",
-                         "--concurrency=8", "-k", "completions and not chat")
+        proc = run_suite(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--report-dir=out",
+            "--concurrency=8",
+            "-k",
+            "completions and not chat",
+        )
     assert proc.returncode == 0, proc.stdout[-3000:]
     seen = {r["verdict"] for r in report(tmp_path / "out")["results"]}
     assert "pass" in seen and not seen & {"fail", "warn"}
@@ -201,19 +250,47 @@ def test_rate_limited_target_is_waited_out_not_failed(tmp_path: Path) -> None:
 def test_diff_and_matrix_work_on_real_reports(tmp_path: Path) -> None:
     with MockProcess() as clean, MockProcess(faults=["stop-string-kept"]) as broken:
         for name, url in (("old", clean.url), ("new", broken.url)):
-            run_suite(tmp_path, f"--target-url={url}", f"--report-dir={name}",
-                      "--profile=compat", "--not-ready-model=not-ready-model")
+            run_suite(
+                tmp_path,
+                f"--target-url={url}",
+                f"--report-dir={name}",
+                "--profile=compat",
+                "--not-ready-model=not-ready-model",
+            )
     cli = [sys.executable, "-m", "conformance.cli"]
-    diff = subprocess.run([*cli, "diff", "old/report.json", "new/report.json"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    diff = subprocess.run(
+        [*cli, "diff", "old/report.json", "new/report.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert diff.returncode == 1, diff.stdout + diff.stderr
     assert "compat/completions/semantics/stop-honoured" in diff.stdout
-    same = subprocess.run([*cli, "diff", "old/report.json", "old/report.json"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    same = subprocess.run(
+        [*cli, "diff", "old/report.json", "old/report.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert same.returncode == 0
-    matrix = subprocess.run([*cli, "matrix", "old/report.json", "new/report.json", "-o",
-                             "matrix.html", "--names", "clean,broken"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+    matrix = subprocess.run(
+        [
+            *cli,
+            "matrix",
+            "old/report.json",
+            "new/report.json",
+            "-o",
+            "matrix.html",
+            "--names",
+            "clean,broken",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert matrix.returncode == 0, matrix.stderr
     page = (tmp_path / "matrix.html").read_text()
     assert "broken" in page and "compat/completions/semantics/stop-honoured" in page
