@@ -21,8 +21,8 @@ HEAVY = ("torch", "transformers", "tokenizers")
 MISSING = [name for name in HEAVY if importlib.util.find_spec(name) is None]
 needs_torch = pytest.mark.skipif(
     bool(MISSING),
-    reason=f"{', '.join(MISSING)} not importable here; run with the interop venv "
-    "(python -m interop install transformers, then its bin/python -m pytest)",
+    reason=f"{', '.join(MISSING)} not importable here; test_tiny_model_in_venv.py runs "
+    "these in the transformers interop venv",
 )
 
 
