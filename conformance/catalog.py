@@ -147,7 +147,7 @@ ROWS: tuple[Row, ...] = (
     Row("semantics", "choice-per-model", "MUST", "one choice per requested model, named",
         POSITIVE_JSON, semantics.choice_per_model, _on("gateway")),
     Row("semantics", "model-echoed", "SHOULD", "the answer names the requested model",
-        POSITIVE_JSON, semantics.model_echoed, _not_on("gateway")),
+        tagged("positive"), semantics.model_echoed, _not_on("gateway")),
     Row("semantics", "length-finish-reason", "SHOULD",
         'a choice cut by max_tokens has finish_reason "length"',
         any_tag("det", "cut"), semantics.length_finish_reason, _not_on("gateway")),

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance.checks.base import Context, Finding, Outcome, Skip, json_answers, nothing_to_judge
+from conformance.checks.stream import stream_answers, view
 from conformance.exchange import Exchange
 
 CLOCK_SKEW_S = 600  # how far `created` may sit from the client's clock
@@ -289,14 +290,30 @@ def choice_per_model(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 
 def model_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """The answer names the model that was asked for."""
+    """The answer names the model that was asked for; a streamed one, on every chunk (a client
+    reading only the stream learns the model from the chunks)."""
     answers = json_answers(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex, body in answers:
         wanted = _requested_models(ex)
         if "model" in body and len(wanted) == 1 and body["model"] != wanted[0]:
             findings.append(Finding(f"model {wanted[0]!r}", repr(body["model"]), ex))
-    return findings if answers else nothing_to_judge()
+    for ex in streams:
+        wanted = _requested_models(ex)
+        if len(wanted) != 1:
+            continue
+        for index, chunk in view(ex).chunks:
+            if isinstance(chunk, dict) and "model" in chunk and chunk["model"] != wanted[0]:
+                findings.append(
+                    Finding(
+                        f"model {wanted[0]!r} on every chunk",
+                        f"event {index} names {chunk['model']!r}",
+                        ex,
+                    )
+                )
+                break
+    return findings if answers or streams else nothing_to_judge("2xx JSON answer or stream")
 
 
 def ids_unique(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:

@@ -52,7 +52,7 @@ def view(ex: Exchange) -> StreamView:
     return v
 
 
-def _streams(exchanges: Sequence[Exchange]) -> list[Exchange]:
+def stream_answers(exchanges: Sequence[Exchange]) -> list[Exchange]:
     """Streamed requests answered 2xx as event streams (content type judged separately)."""
     return [
         ex
@@ -86,7 +86,7 @@ def content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 def framing(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The bytes parse as an event stream without loss: UTF-8, complete events."""
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         v = view(ex)
@@ -114,7 +114,7 @@ def framing(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 def chunks_are_json(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Every event before `[DONE]` carries one JSON chunk."""
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         for index, reason in view(ex).not_json[:3]:
@@ -126,7 +126,7 @@ def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Every JSON chunk validates against the chunk schema of the spec."""
     assert ctx.op.chunk_schema
     validator = spec.validator(ctx.op.profile, ctx.op.chunk_schema)
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         for index, chunk in view(ex).chunks:
@@ -142,7 +142,7 @@ def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 def done_terminates(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The stream ends with `data: [DONE]`."""
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         v = view(ex)
@@ -157,7 +157,7 @@ def done_terminates(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 def nothing_after_done(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """`[DONE]` is the last event: clients stop reading there and lose anything after it."""
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         v = view(ex)
@@ -175,7 +175,7 @@ def nothing_after_done(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 def consistent_identity(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """All chunks of one stream carry the same id, created and model."""
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         chunks = [c for _, c in view(ex).chunks if isinstance(c, dict)]
@@ -202,7 +202,7 @@ def _choice_chunks(ex: Exchange) -> list[dict[str, Any]]:
 
 def first_delta_role(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Chat: the first delta of each choice carries role "assistant"."""
-    streams = _streams(exchanges)
+    streams = stream_answers(exchanges)
     findings = []
     for ex in streams:
         first: dict[Any, dict[str, Any]] = {}
@@ -224,7 +224,7 @@ def first_delta_role(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Each choice gets exactly one non-null finish_reason, in its last chunk."""
-    streams = [ex for ex in _streams(exchanges) if not ex.timed_out]
+    streams = [ex for ex in stream_answers(exchanges) if not ex.timed_out]
     findings = []
     for ex in streams:
         counts: dict[Any, int] = {}
@@ -243,7 +243,7 @@ def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 def include_usage(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """stream_options.include_usage: one last chunk with `choices: []` and usage that adds up;
     `usage: null` on the chunks before it."""
-    streams = [ex for ex in _streams(exchanges) if _wants_usage(ex) and not ex.timed_out]
+    streams = [ex for ex in stream_answers(exchanges) if _wants_usage(ex) and not ex.timed_out]
     findings = []
     for ex in streams:
         chunks = [c for _, c in view(ex).chunks if isinstance(c, dict)]
@@ -308,7 +308,9 @@ def _reassemble(ex: Exchange) -> dict[Any, str]:
 
 def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The streamed text of a deterministic request equals its non-streamed text."""
-    streamed = [ex for ex in _streams(exchanges) if "det" in ex.request.tags and not ex.timed_out]
+    streamed = [
+        ex for ex in stream_answers(exchanges) if "det" in ex.request.tags and not ex.timed_out
+    ]
     plain = [(ex, b) for ex, b in json_answers(exchanges) if "det" in ex.request.tags]
     if not streamed or not plain:
         return nothing_to_judge("deterministic answer both streamed and not")
