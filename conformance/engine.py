@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from conformance import catalog, evidence, generate, plan
+from conformance.checks import sdk
 from conformance.checks.base import Check, Context, Probe, Skip
 from conformance.config import RunConfig
 from conformance.exchange import Exchange, Transport
@@ -92,9 +93,13 @@ class Engine:
         for op in ops:
             self.submit(needed(self.fixed(op), op))
 
+        replays_sdk = any(c.judge is sdk.sdk_parses for c in checks)
+
         def draw_and_submit() -> None:
             for op in ops:
                 self.submit(needed(generate.generated_probes(op, self.config), op))
+            if replays_sdk:
+                sdk.warm_up()
 
         threading.Thread(target=draw_and_submit, name="conformance-generate", daemon=True).start()
 
