@@ -26,7 +26,7 @@ from interop.process import (
     wait_ready,
     write_state,
 )
-from interop.venvs import TORCH_CPU, VenvRecipe, ensure, is_installed
+from interop.venvs import TORCH_CPU, VenvRecipe, ensure, is_installed, locked
 
 HOST = "127.0.0.1"
 ALPHAEDGE_MODEL = "alphaedge-large-3-2512"  # mock servers answer as the alphaedge default
@@ -90,7 +90,11 @@ class LiteLLM(Server):
         # 1.107.x were compromised releases, so the version is pinned, never floating.
         # prisma is not in the [proxy] extra, yet the proxy imports it on every rejected key:
         # without it a missing key gets 500 and a wrong key a reset connection.
-        return VenvRecipe("litellm", (("litellm[proxy]==1.102.4", "prisma==0.15.0"),))
+        return VenvRecipe(
+            "litellm",
+            (("litellm[proxy]==1.102.4", "prisma==0.15.0"),),
+            constraints=(TORCH_CPU, *locked("litellm")),
+        )
 
     def command(self, port: int) -> list[str]:
         return [
@@ -125,7 +129,9 @@ class XpydSim(Server):
     uses_key = True
 
     def recipe(self) -> VenvRecipe:
-        return VenvRecipe("xpyd-sim", (("xpyd-sim==0.5.0",),))
+        return VenvRecipe(
+            "xpyd-sim", (("xpyd-sim==0.5.0",),), constraints=(TORCH_CPU, *locked("xpyd-sim"))
+        )
 
     def command(self, port: int) -> list[str]:
         # Its default host is 0.0.0.0: always pass the loopback address. Its output lengths
@@ -163,6 +169,7 @@ class TransformersServe(Server):
         return VenvRecipe(
             "transformers",
             ((TORCH_CPU,), (TRANSFORMERS_PIN, "tokenizers", "sentencepiece", "pytest")),
+            constraints=(TORCH_CPU, *locked("transformers")),
         )
 
     def prepare(self) -> None:

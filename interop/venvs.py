@@ -26,6 +26,22 @@ MARKER = ".interop-install.json"
 TORCH_CPU = "torch==2.13.0+cpu"
 
 
+LOCKS = home.DATA / "locks"
+
+
+def locked(name: str) -> tuple[str, ...]:
+    """The exact versions a server's venv was verified with, as pip constraints.
+
+    Pinning the server alone is not enough: its dependencies float, and a new release of one
+    (FastAPI's error bodies, say) moves verdicts that CI compares with recorded expectations.
+    Missing lock file: no extra constraints."""
+    try:
+        lines = (LOCKS / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return ()
+    return tuple(ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#"))
+
+
 class InstallError(RuntimeError):
     """An install step failed; the message names the step and the log to read."""
 
