@@ -115,12 +115,7 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.limits = limits
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(limits.request_timeout),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._client = self._new_client(max_connections=64, keepalive=32)
 
     def close(self) -> None:
         self._client.close()
@@ -137,29 +132,33 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
-            exchange = self._send_once(request, self._client)
-            if _dropped_before_answer(exchange):
+            exchange, dropped = self._send_once(request, self._client)
+            if dropped:
                 # A pooled keep-alive connection the server had just closed (uvicorn closes
                 # it after an unhandled 500 without sending `Connection: close`): the reset
                 # belongs to the previous request. Resend once on a connection of its own;
                 # a reset that repeats there is this request's own answer.
-                with self._fresh_client() as fresh:
-                    exchange = self._send_once(request, fresh)
+                with self._new_client(max_connections=1, keepalive=0) as fresh:
+                    exchange, _ = self._send_once(request, fresh)
                 attempt += 1
             exchange.attempts = attempt
             if exchange.status != 429 or attempt > self.limits.max_retries_429:
                 return exchange
             time.sleep(_retry_after(exchange.header("retry-after"), self.limits.max_retry_wait))
 
-    def _fresh_client(self) -> httpx.Client:
+    def _new_client(self, max_connections: int, keepalive: int) -> httpx.Client:
         return httpx.Client(
             timeout=httpx.Timeout(self.limits.request_timeout),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=keepalive
+            ),
             follow_redirects=False,
             trust_env=False,
         )
 
-    def _send_once(self, request: Request, client: httpx.Client) -> Exchange:
+    def _send_once(self, request: Request, client: httpx.Client) -> tuple[Exchange, bool]:
+        """The exchange, and whether the connection broke before any status line arrived
+        (a reset or a protocol error, not a timeout): the case worth one resend."""
         url = self.base_url + request.path
         headers = self._headers(request)
         exchange = Exchange(request=request, url=url, sent_headers=headers, started_at=time.time())
@@ -167,6 +166,7 @@ class Transport:
         deadline = start + (
             self.limits.stream_timeout if request.streaming else self.limits.request_timeout
         )
+        dropped = False
         try:
             read = self.limits.request_timeout
             if request.streaming:
@@ -199,22 +199,13 @@ class Transport:
                 f"timed out ({type(exc).__name__}) after {time.monotonic() - start:.1f} s"
             )
         except httpx.HTTPError as exc:
-            exchange.error = f"{type(exc).__name__}: {_redact(str(exc), self.api_key)}"
+            exchange.error = f"{type(exc).__name__}: {redact(str(exc), self.api_key)}"
+            dropped = isinstance(exc, _DROPPED) and exchange.status is None
         exchange.elapsed = time.monotonic() - start
-        return exchange
+        return exchange, dropped
 
 
 _DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
-
-
-def _dropped_before_answer(exchange: Exchange) -> bool:
-    """The connection failed before any status line arrived (not a timeout)."""
-    return (
-        exchange.status is None
-        and not exchange.timed_out
-        and exchange.error is not None
-        and exchange.error.split(":", 1)[0] in {e.__name__ for e in _DROPPED}
-    )
 
 
 def _retry_after(value: str | None, cap: float) -> float:
@@ -224,10 +215,6 @@ def _retry_after(value: str | None, cap: float) -> float:
         return 1.0
 
 
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, REDACTED) if secret else text
-
-
 def redact(text: str, secret: str | None) -> str:
     """Remove every occurrence of the API key from text meant for a person or a file."""
-    return _redact(text, secret)
+    return text.replace(secret, REDACTED) if secret else text

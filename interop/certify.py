@@ -23,6 +23,7 @@ from typing import Any
 
 from interop import home
 from interop.process import RunState
+from interop.record import redact_text
 
 PROFILE = "alphaedge"
 LEVEL = "should"  # SHOULD failures fail too: every departure is visible in the verdicts
@@ -133,7 +134,7 @@ def run_suite(
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
         raise CertifyError(
             f"the suite wrote no report (exit {done.returncode}); its last "
-            f"lines:\n{_redact(tail, state.api_key)}"
+            f"lines:\n{redact_text(tail, state.api_key)}"
         )
     text = path.read_text(encoding="utf-8")
     if state.api_key and state.api_key in text:
@@ -146,10 +147,6 @@ def run_suite(
     return Certification(
         state.name, state.version, report, report_dir, seconds, done.returncode, verdicts(report)
     )
-
-
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "[REDACTED]") if secret else text
 
 
 def expectations_path(server: str) -> Path:
