@@ -212,11 +212,9 @@ def python_load(url: str, body_json: str, duration: float, connections: int) -> 
 
 
 def json_library() -> str:
-    """Which JSON library the mock uses: the figures depend on it (orjson is optional)."""
-    try:
-        import orjson
-    except ImportError:
-        return "standard library (orjson not installed: slower, see bench/README.md)"
+    """The orjson version the mock encodes with: the figures depend on it."""
+    import orjson
+
     return f"orjson {orjson.__version__}"
 
 

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from conformance.mock import answers, encoding, params, streaming, validation
 from conformance.mock import faults as F
 from conformance.mock import variants as V
@@ -350,23 +352,16 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # made once: it is
 # than Python's recursion limit allows (orjson goes to 1024 levels). So a body with a run of
 # 19 or more digits or with many brackets, and every body orjson refuses, is left to the
 # standard library, which also words the error.
-_loads: Callable[[bytes], Any] | None
-try:
-    from orjson import loads as _loads
-except ImportError:  # optional
-    _loads = None
 _LONG_DIGITS = re.compile(rb"\d{19}")
 _MAX_BRACKETS = 200  # nesting can be no deeper than the number of opening brackets
 
 
 def _parse(raw: bytes) -> Any:
     if (
-        _loads is not None
-        and (len(raw) < _MAX_BRACKETS or raw.count(b"[") + raw.count(b"{") < _MAX_BRACKETS)
-        and not _LONG_DIGITS.search(raw)
-    ):
+        len(raw) < _MAX_BRACKETS or raw.count(b"[") + raw.count(b"{") < _MAX_BRACKETS
+    ) and not _LONG_DIGITS.search(raw):
         try:
-            return _loads(raw)
+            return orjson.loads(raw)
         except ValueError:  # orjson.JSONDecodeError
             pass
     try:

@@ -1,6 +1,6 @@
 """JSON to bytes, and the byte-level faults that corrupt an encoded answer.
 
-orjson, when installed, encodes answers and stream chunks about 15x faster than the standard
+orjson encodes answers and stream chunks about 15x faster than the standard
 library (a streamed answer is one encoding per chunk); its output is byte-identical to
 `dumps` for what answers hold (strings, integers, booleans, null, lists, objects), and
 anything it refuses (lone surrogates, integers past 64 bits) goes through `dumps`.
@@ -9,17 +9,12 @@ anything it refuses (lone surrogates, integers past 64 bits) goes through `dumps
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from conformance.mock import faults as F
+import orjson
 
-_orjson_dumps: Callable[[Any], bytes] | None
-try:
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # optional: the standard library is the fallback everywhere
-    _orjson_dumps = None
+from conformance.mock import faults as F
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once: it is hot
 _ASCII_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
@@ -44,12 +39,10 @@ def dumps_answer(value: Any) -> bytes:
     Only for values without floats: orjson writes some floats differently (1e+16 is
     "1e16" there), so error replies, which quote request values, go through `dumps`.
     """
-    if _orjson_dumps is not None:
-        try:
-            return _orjson_dumps(value)
-        except TypeError:  # lone surrogates, integers past 64 bits: the standard library's
-            pass
-    return dumps(value)
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # lone surrogates, integers past 64 bits: the standard library's
+        return dumps(value)
 
 
 def corrupt_utf8(raw: bytes) -> bytes:
