@@ -11,17 +11,15 @@ running; one started here is stopped here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from interop import home
 from interop.certify import differences, load_expectations, run_suite
 from interop.process import RunState
 from interop.servers import LIGHT, SERVERS, running, start, stop_server
-from interop.venvs import is_installed
+from tests.interop.installed import require
 
 # Measured 14-26 s per server on the shared 2-core machine; the budget catches a suite
 # change that makes certification slow (a hang is cut off by run_suite's own timeout).
@@ -31,14 +29,7 @@ SUITE_BUDGET_S = 120.0
 @pytest.fixture(params=LIGHT)
 def target(request: pytest.FixtureRequest) -> Iterator[RunState]:
     server = SERVERS[request.param]
-    if not is_installed(server.recipe()):
-        reason = (
-            f"{server.name}: no venv in {home.venv_dir(server.recipe().name)} "
-            "(set INTEROP_HOME, or run `python -m interop install-light`)"
-        )
-        if os.environ.get("CONFORMANCE_REQUIRE_INTEROP") == "1":
-            pytest.fail(reason)  # CI installs them: a missing one there is a broken CI
-        pytest.skip(reason)
+    require(server.recipe(), server.name)
     already = running(server)
     state = already or start(server, install=False)
     try:

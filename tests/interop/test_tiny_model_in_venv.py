@@ -13,22 +13,16 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from interop import home
 from interop.servers import SERVERS
-from interop.venvs import is_installed
+from tests.interop.installed import require
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_tiny_model_tests_pass_with_torch() -> None:
     recipe = SERVERS["transformers"].recipe()
-    if not is_installed(recipe):
-        reason = f"no transformers venv in {home.venv_dir(recipe.name)} (install-light)"
-        if os.environ.get("CONFORMANCE_REQUIRE_INTEROP") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(recipe, "tiny-model tests")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     done = subprocess.run(
         [
