@@ -15,7 +15,17 @@ from typing import Any
 import yaml
 
 from conformance import plan, spec
-from conformance.checks import http, rejections, sdk, semantics, shapes, stream
+from conformance.checks import (
+    compare,
+    http,
+    load,
+    rejections,
+    sdk,
+    semantics,
+    shapes,
+    stream,
+    usage,
+)
 from conformance.checks.base import Check, Judge, Select, any_tag, tagged
 from conformance.config import RunConfig
 from conformance.profiles import Operation
@@ -54,6 +64,7 @@ def _stream_level(op: Operation) -> Level:
 
 
 POSITIVE_JSON = tagged("positive", "json")
+POSITIVE = tagged("positive")  # plain and streamed answers: semantics hold for both
 POSITIVE_STREAM = tagged("positive", "stream")
 STREAM = "stream-level"  # a level that is MUST for the documented chat stream only
 
@@ -105,6 +116,9 @@ ROWS: tuple[Row, ...] = (
         POSITIVE_JSON, shapes.positive_accepted),
     Row("shape", "response-schema", "MUST", "answers validate against the response schema",
         POSITIVE_JSON, shapes.response_schema),
+    Row("shape", "response-schema-should", "SHOULD",
+        "answers meet the response schema's convention (SHOULD) keywords",
+        POSITIVE_JSON, shapes.response_schema_should),
     Row("errors", "wrong-type-rejected", "MUST", "a field of the wrong type is refused",
         tagged("wrong-type"), rejections.rejected("a field of the wrong type"), words="rejected"),
     Row("errors", "boolean-as-number-rejected", "SHOULD", "true/false is not taken as a number",
@@ -129,39 +143,46 @@ ROWS: tuple[Row, ...] = (
         requires="not_ready_model"),
     Row("errors", "validation-error-shape", "MUST", "422 bodies are the FastAPI detail list",
         any_tag("reject"), rejections.validation_error_shape, _on("compat")),
-    Row("errors", "error-envelope", "SHOULD", "4xx bodies carry the OpenAI error envelope",
-        any_tag("reject", "auth"), rejections.error_envelope, _not_on("compat")),
+    Row("errors", "error-envelope", "SHOULD",
+        "error bodies meet the profile's error schema (OpenAI envelope; FastAPI detail)",
+        any_tag("reject", "auth"), rejections.error_envelope),
     # gateway's model is an enum, so a schema 400 is as right as a 404 there (A15).
     Row("errors", "unknown-model-404", "SHOULD", "an unknown model gives 404",
         tagged("unknown-model"), rejections.unknown_model_404, _on("alphaedge")),
     Row("semantics", "usage-adds-up", "MUST", "usage.total_tokens = prompt + completion",
-        POSITIVE_JSON, semantics.usage_adds_up),
+        POSITIVE, usage.usage_adds_up),
+    Row("semantics", "usage-plausible", "SHOULD",
+        "token counts can be true: none negative, a prompt or text counts at least one",
+        POSITIVE, usage.usage_plausible),
     Row("semantics", "max-tokens-honoured", "MUST", "no choice is longer than max_tokens",
-        POSITIVE_JSON, semantics.max_tokens_honoured),
+        POSITIVE, semantics.max_tokens_honoured),
     Row("semantics", "ids-unique", "MUST", "every answer has its own id",
-        POSITIVE_JSON, semantics.ids_unique),
+        POSITIVE, semantics.ids_unique),
     Row("semantics", "created-recent", "SHOULD", "created is the time of the answer",
-        POSITIVE_JSON, semantics.created_recent),
+        POSITIVE, semantics.created_recent),
     Row("semantics", "usage-sums-choices", "SHOULD", "the answer's usage sums its choices",
-        POSITIVE_JSON, semantics.usage_sums_choices, _on("gateway")),
+        POSITIVE, usage.usage_sums_choices, _on("gateway")),
     Row("semantics", "choice-per-model", "MUST", "one choice per requested model, named",
-        POSITIVE_JSON, semantics.choice_per_model, _on("gateway")),
+        POSITIVE, semantics.choice_per_model, _on("gateway")),
     Row("semantics", "model-echoed", "SHOULD", "the answer names the requested model",
         tagged("positive"), semantics.model_echoed, _not_on("gateway")),
     Row("semantics", "length-finish-reason", "SHOULD",
         'a choice cut by max_tokens has finish_reason "length"',
-        any_tag("det", "cut"), semantics.length_finish_reason, _not_on("gateway")),
+        any_tag("det", "cut"), compare.length_finish_reason, _not_on("gateway")),
+    Row("semantics", "finish-reason-known", "SHOULD",
+        "finish_reason is one of stop, length, content_filter, tool_calls, function_call",
+        POSITIVE, semantics.finish_reason_known, _not_on("gateway")),
     Row("semantics", "stop-honoured", "MUST", "a stop string never appears in the text",
-        POSITIVE_JSON, semantics.stop_honoured, _has("stop")),
+        POSITIVE, semantics.stop_honoured, _has("stop")),
     Row("semantics", "stop-finish-reason", "SHOULD",
         'text ends just before the stop string, finish_reason "stop"',
-        any_tag("det", "stop"), semantics.stop_finish_reason, _has("stop")),
+        any_tag("det", "stop"), compare.stop_finish_reason, _has("stop")),
     Row("semantics", "n-choices", "MUST", "n gives n choices, indexes 0..n-1",
         any_tag("n", "generated"), semantics.n_choices, _has("n")),
     Row("semantics", "seed-deterministic", "SHOULD", "the same seed gives the same text",
-        tagged("seed"), semantics.seed_deterministic, _has("seed")),
+        tagged("seed"), compare.seed_deterministic, _has("seed")),
     Row("semantics", "prompt-array-choices", "MUST", "a prompt array gives one choice each",
-        POSITIVE_JSON, semantics.prompt_array_choices, _prompt_array),
+        POSITIVE, semantics.prompt_array_choices, _prompt_array),
     Row("stream", "content-type", STREAM, "stream: true is answered as text/event-stream",
         POSITIVE_STREAM, stream.content_type, _streams, words="stream"),
     Row("stream", "framing", STREAM, "the event stream is well formed",
@@ -181,7 +202,7 @@ ROWS: tuple[Row, ...] = (
     Row("stream", "ends-in-time", "MUST", "the stream finishes within --stream-timeout",
         POSITIVE_STREAM, stream.ends_in_time, _streams),
     Row("stream", "reassembles", "SHOULD", "streamed text equals the non-streamed text",
-        any_tag("det"), stream.reassembles, _streams, words="stream"),
+        any_tag("det"), compare.reassembles, _streams, words="stream"),
     Row("stream", "first-delta-role", "SHOULD", 'the first delta carries role "assistant"',
         POSITIVE_STREAM, stream.first_delta_role, _chat_stream, words="stream"),
     Row("stream", "include-usage", "SHOULD", "include_usage adds one last usage chunk",
@@ -196,6 +217,9 @@ ROWS: tuple[Row, ...] = (
         tagged("positive"), sdk.sdk_parses, _not_on("gateway"), words="openai-sdk"),
     Row("http", "json-content-type", "SHOULD", "JSON answers are labelled application/json",
         lambda probe: "stream" not in probe.tags, http.json_content_type),
+    Row("load", "parallel-requests", "SHOULD",
+        "requests in flight together are answered as each one alone",
+        lambda probe: True, load.parallel_requests),
 )
 # fmt: on
 

@@ -1,4 +1,4 @@
-"""The `conformance` command: `diff` and `matrix` over report.json files, and `mock`.
+"""The `conformance` command: `diff`, `matrix`, `rejudge`, `baseline` over runs, and `mock`.
 
 The suite itself runs under pytest (`pytest --target-url=...`); this command covers what
 comes after a run (comparing, publishing) and starting the reference server. Every bad
@@ -55,6 +55,32 @@ def _parser() -> argparse.ArgumentParser:
         "--names",
         help="comma-separated column names, one per report (default: each report's target URL)",
     )
+    rejudge = sub.add_parser(
+        "rejudge",
+        help="judge a recorded run again, offline, from its exchanges.har",
+        description="Rebuild every exchange of a run from its exchanges.har (a --report-dir, "
+        "or the HAR file itself), judge every check again without contacting the server, "
+        "and say whether the verdicts equal the recorded report.json and the recording "
+        "hashes to the sha256 that report names. Exit status: 0 no gating failure, 1 a "
+        "gating failure or a recording that does not match its report, 2 bad input.",
+    )
+    rejudge.add_argument("source", type=Path, metavar="DIR_OR_HAR")
+    rejudge.add_argument("--report-dir", type=Path, help="write the fresh report here")
+    rejudge.add_argument("--baseline", type=Path, metavar="FILE", help="accepted failures")
+    rejudge.add_argument(
+        "--require-identical",
+        action="store_true",
+        help="also exit 1 when any verdict differs from the recorded report.json",
+    )
+    base = sub.add_parser(
+        "baseline",
+        help="write a baseline file (accepted failures) from a report.json",
+        description="Every failure (and SHOULD warning) of the report becomes an entry "
+        "`check id: reason`; edit the reasons, commit the file, and run the suite with "
+        "--baseline=FILE. YAML, or JSON when FILE ends in .json.",
+    )
+    base.add_argument("report", type=Path, metavar="REPORT", help="report.json or its directory")
+    base.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     sub.add_parser(
         "mock",
         help="run the reference mock server (all further arguments are "
@@ -101,6 +127,54 @@ def _run_matrix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_rejudge(args: argparse.Namespace) -> int:
+    from conformance import baseline, rejudge
+    from conformance.report import write_reports
+
+    try:
+        accepted = baseline.load(args.baseline) if args.baseline else None
+        result = rejudge.rejudge(args.source, accepted)
+    except (baseline.BaselineError, rejudge.RejudgeError) as exc:
+        raise UsageError(f"conformance rejudge: {exc}") from None
+    for line in result.lines():
+        sys.stdout.write(line + "\n")
+    report = result.report
+    for profile in report.profiles:
+        sys.stdout.write(f"{profile}: {report.verdict_line(profile)}\n")
+    if args.report_dir is not None:
+        try:
+            paths = write_reports(report, args.report_dir, secrets=result.recording.placeholders)
+        except OSError as exc:
+            raise UsageError(
+                f"conformance rejudge: cannot write {args.report_dir}: {exc.strerror or exc}"
+            ) from None
+        for path in paths:
+            sys.stdout.write(f"report: {path}\n")
+    failed = bool(result.gating_failures()) or result.integrity == "mismatch"
+    if args.require_identical and not result.identical:
+        failed = True
+    return EXIT_REGRESSION if failed else EXIT_OK
+
+
+def _run_baseline(args: argparse.Namespace) -> int:
+    from conformance import baseline
+    from conformance.report import atomic_write
+    from conformance.report.model import load_report_file
+
+    source = args.report / "report.json" if args.report.is_dir() else args.report
+    report = load_report_file(source)
+    entries = baseline.from_report(report)
+    text = baseline.render(entries, report, as_json=args.output.suffix.lower() == ".json")
+    try:
+        atomic_write(args.output, text)
+    except OSError as exc:
+        raise UsageError(
+            f"conformance baseline: cannot write {args.output}: {exc.strerror or exc}"
+        ) from None
+    sys.stdout.write(f"wrote {args.output} ({len(entries)} accepted failures)\n")
+    return EXIT_OK
+
+
 def _run_mock(argv: list[str]) -> int:
     """Hand everything to the mock's own entry point, imported only when asked for."""
     try:
@@ -128,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_diff(args)
         if args.command == "matrix":
             return _run_matrix(args)
+        if args.command == "rejudge":
+            return _run_rejudge(args)
+        if args.command == "baseline":
+            return _run_baseline(args)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     except (UsageError, ReportFileError) as exc:

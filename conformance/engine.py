@@ -6,27 +6,62 @@ test item; the self-tests call it directly. It holds no pytest imports.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from conformance import catalog, evidence, generate, plan
-from conformance.checks import sdk
+from conformance.checks import load, sdk
 from conformance.checks.base import Check, Context, Probe, Skip
 from conformance.config import RunConfig
 from conformance.exchange import Exchange, Transport
+from conformance.gate import Gate, InFlight
 from conformance.profiles import Operation
 from conformance.results import CheckResult, FindingRecord, Verdict
 
 MAX_FINDINGS = 8  # per check in the report; the count of the rest is still given
+# After this many requests re-sent alone failed again (and none was answered), the target
+# is taken to fail alone too: later failures are judged as they are, not re-sent.
+CONFIRMED_ALONE = 2
+# How the transfer ended when it never reached the server: nothing to judge in it.
+NEVER_CONNECTED = "connect-error"
+
+
+def nothing_answered(exchanges: Sequence[Exchange]) -> str | None:
+    """Why a check has nothing to judge whatever its judge says, or None.
+
+    A check whose probes produced no exchange, or whose every request failed to connect,
+    judged nothing: it is skipped with this reason, never passed."""
+    if not exchanges:
+        return "0 requests: no request of this run applies to this check"
+    if all(ex.ended_by == NEVER_CONNECTED for ex in exchanges):
+        return (
+            f"0 answers: every one of its {len(exchanges)} request(s) failed to connect "
+            f"({exchanges[-1].error})"
+        )
+    return None
+
+
+def reads(check: Check, probe: Probe) -> bool:
+    """Whether a check judges a probe: its selector, except that the parallel-load bursts
+    are judged by the load check alone (their failures belong to no single request)."""
+    if load.BURST in probe.tags and check.area != "load":
+        return False
+    return check.select(probe)
 
 
 class Engine:
     def __init__(self, config: RunConfig) -> None:
         self.config = config
         self.checks = catalog.all_checks(config)
-        self._transport = Transport(config.target_url, config.api_key, config.limits)
+        self._transport = Transport(
+            config.target_url, config.api_key, config.limits, config.connection
+        )
+        # Every credential the run sends (the key, the auth probe's wrong key, --header ones):
+        # no finding, evidence or reason carries any of them.
+        self._secrets = self._transport.credentials()
         self._pool = ThreadPoolExecutor(
             max_workers=config.concurrency, thread_name_prefix="conformance"
         )
@@ -34,32 +69,113 @@ class Engine:
         self._plan_lock = threading.Lock()
         self._fixed: dict[str, list[Probe]] = {}
         self._sent: dict[str, Future[Exchange]] = {}
+        self._sent_probes: dict[str, Probe] = {}  # for `recorded` (the run's exchanges.har)
+        self._plans: dict[str, list[Probe]] = {}  # each operation's probes, in plan order
         self.requests_sent = 0
         self.transport_errors = 0
         self.last_transport_error: str | None = None
         self._consecutive_refusals = 0
+        # Parallel load (checks/load.py): the gate lets a request or a burst have the target
+        # alone; `_alone_failed`/`_alone_answered` count the re-sends per operation and kind.
+        self._gate = Gate(config.target_url)
+        self._in_flight = InFlight()
+        self._alone_failed: dict[str, int] = {}
+        self._alone_answered: dict[str, int] = {}
+        # pytest-xdist workers share the target without seeing each other's requests.
+        self._shared_target = bool(os.environ.get("PYTEST_XDIST_WORKER"))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:  # a burst's futures are settled by a pool task that may never run
+            for future in self._sent.values():
+                if not future.done():
+                    future.cancel()
+        # Wake the requests still blocked on the target (Ctrl-C, a hung server): Python
+        # joins the pool's threads at exit, and a blocked read ignores a closed client.
+        self._transport.sockets.abort()
         self._transport.close()
 
     def fixed(self, op: Operation) -> list[Probe]:
         with self._plan_lock:
             key = f"{op.profile}/{op.name}"
             if key not in self._fixed:
-                self._fixed[key] = plan.fixed_probes(op, self.config)
+                self._fixed[key] = plan.fixed_probes(op, self.config) + load.burst_probes(
+                    op, self.config
+                )
             return self._fixed[key]
 
     def probes(self, op: Operation) -> list[Probe]:
         # Generation is slow and serialised inside `generate`; it never holds our locks,
         # so answers keep being recorded while cases are drawn.
-        return self.fixed(op) + generate.generated_probes(op, self.config)
+        probes = self.fixed(op) + generate.generated_probes(op, self.config)
+        self._plans[f"{op.profile}/{op.name}"] = probes
+        return probes
 
     def probes_for(self, check: Check) -> list[Probe]:
-        return [p for p in self.probes(check.op) if check.select(p)]
+        return [p for p in self.probes(check.op) if reads(check, p)]
 
     def _send(self, probe: Probe) -> Exchange:
-        ex = self._transport.send(probe.request)
+        with self._gate.shared():
+            ex = self._measured(probe)
+        self._count(ex)
+        if not self._resend_alone(probe, ex):
+            return ex
+        with self._gate.exclusive():
+            again = self._measured(probe)
+        self._count(again)
+        again.concurrent = ex
+        kind = self._kind(probe)
+        with self._lock:
+            counts = self._alone_failed if load.broke(again) else self._alone_answered
+            counts[kind] = counts.get(kind, 0) + 1
+        return again
+
+    def _measured(self, probe: Probe) -> Exchange:
+        """One send, with the most other requests in flight during it on the exchange."""
+        token = self._in_flight.start()
+        try:
+            ex = self._transport.send(probe.request)
+        finally:
+            others = self._in_flight.end(token)
+        ex.in_flight = others
+        return ex
+
+    @staticmethod
+    def _kind(probe: Probe) -> str:
+        kind = "stream" if probe.request.streaming else "json"
+        return f"{probe.op.profile}/{probe.op.name}/{kind}"
+
+    def _resend_alone(self, probe: Probe, ex: Exchange) -> bool:
+        """A transfer that failed (reset, cut, stall, 5xx) while other requests were in flight
+        is sent again alone, so that the single-request checks judge what the server does
+        with one request; unless the target has already been seen failing alone."""
+        if load.BURST in probe.tags or ex.ended_by == NEVER_CONNECTED:
+            return False
+        if load.broke(ex) is None or not (ex.in_flight or self._shared_target):
+            return False
+        kind = self._kind(probe)
+        with self._lock:
+            failed = self._alone_failed.get(kind, 0)
+            answered = self._alone_answered.get(kind, 0)
+        return failed < CONFIRMED_ALONE or answered > 0
+
+    def _send_burst(self, probes: list[Probe]) -> list[Exchange]:
+        """A burst: every probe in flight at once, and nothing else of the run meanwhile."""
+        with self._gate.exclusive(), ThreadPoolExecutor(
+            max_workers=len(probes), thread_name_prefix="conformance-burst"
+        ) as burst:
+            start = threading.Barrier(len(probes))
+
+            def one(probe: Probe) -> Exchange:
+                start.wait()
+                return self._measured(probe)
+
+            exchanges = list(burst.map(one, probes))
+        for ex in exchanges:
+            self._count(ex)
+        return exchanges
+
+    def _count(self, ex: Exchange) -> None:
         with self._lock:
             self.requests_sent += ex.attempts
             if ex.error and ex.status is None:
@@ -68,16 +184,54 @@ class Engine:
                 self._consecutive_refusals += 1
             else:
                 self._consecutive_refusals = 0
-        return ex
 
     def submit(self, probes: Iterable[Probe]) -> list[Future[Exchange]]:
         futures = []
+        bursts: dict[str, list[Probe]] = {}
         with self._lock:
             for probe in probes:
                 if probe.key not in self._sent:
-                    self._sent[probe.key] = self._pool.submit(self._send, probe)
+                    self._sent_probes[probe.key] = probe
+                    group = probe.meta.get("burst")
+                    if group is None:
+                        self._sent[probe.key] = self._pool.submit(self._send, probe)
+                    else:
+                        self._sent[probe.key] = Future()
+                        bursts.setdefault(str(group), []).append(probe)
                 futures.append(self._sent[probe.key])
+        for group in bursts.values():
+            self._pool.submit(self._settle_burst, group)
         return futures
+
+    def _settle_burst(self, probes: list[Probe]) -> None:
+        """Send a burst and hand each probe's future its exchange (or the error)."""
+        futures = [self._sent[p.key] for p in probes]
+        try:
+            exchanges = self._send_burst(probes)
+        except BaseException as exc:  # the futures must settle, or their checks wait forever
+            for future in futures:
+                future.set_exception(exc)
+            raise
+        for future, ex in zip(futures, exchanges, strict=True):
+            future.set_result(ex)
+
+    def recorded(self) -> list[tuple[Probe, Exchange]]:
+        """Every probe sent and the exchange it got (what exchanges.har records), each
+        operation's in plan order: the order the checks were handed them, which a re-judge
+        must repeat. Requests still in flight or cancelled are left out."""
+        with self._lock:
+            sent = {k: f for k, f in self._sent.items() if f.done() and not f.cancelled()}
+            probes = dict(self._sent_probes)
+        order = {p.key: i for plan_ in self._plans.values() for i, p in enumerate(plan_)}
+        ops = {f"{op.profile}/{op.name}": i for i, op in enumerate(plan.operations(self.config))}
+        keys = sorted(
+            sent,
+            key=lambda k: (
+                ops.get(f"{probes[k].op.profile}/{probes[k].op.name}", len(ops)),
+                order.get(k, len(order)),
+            ),
+        )
+        return [(probes[k], sent[k].result()) for k in keys if sent[k].exception() is None]
 
     def prefetch(self, checks: Iterable[Check]) -> None:
         """Queue every probe the given checks need, so the target is kept busy: the fixed
@@ -88,7 +242,7 @@ class Engine:
 
         def needed(probes: list[Probe], op: Operation) -> list[Probe]:
             mine = [c for c in checks if c.op == op]
-            return [p for p in probes if any(c.select(p) for c in mine)]
+            return [p for p in probes if any(reads(c, p) for c in mine)]
 
         for op in ops:
             self.submit(needed(self.fixed(op), op))
@@ -117,7 +271,10 @@ class Engine:
         probes = self.probes_for(check)
         exchanges = [f.result() for f in self.submit(probes)]
         result.requests = len(exchanges)
-        outcome = check.judge(exchanges, Context(self.config, check.op))
+        unjudged = nothing_answered(exchanges)
+        outcome = (
+            Skip(unjudged) if unjudged else check.judge(exchanges, Context(self.config, check.op))
+        )
         result.duration_s = round(time.monotonic() - start, 3)
         if isinstance(outcome, Skip):
             result.reason = outcome.reason
@@ -128,17 +285,17 @@ class Engine:
         gating = check.level == "MUST" or self.config.level == "should"
         verdict: Verdict = "fail" if gating else "warn"
         result.verdict = verdict
-        first = outcome[0].message.splitlines()
+        first = evidence.redact(outcome[0].message, self._secrets).splitlines()
         result.reason = first[0] + (f" / {first[1]}" if len(first) > 1 else "")
         for finding in outcome[:MAX_FINDINGS]:
             ev = (
-                evidence.from_exchange(finding.exchange, self.config.api_key)
+                evidence.from_exchange(finding.exchange, self._secrets)
                 if finding.exchange is not None
                 else None
             )
             result.findings.append(
                 FindingRecord(
-                    message=evidence.redact(finding.message, self.config.api_key), evidence=ev
+                    message=evidence.redact(finding.message, self._secrets), evidence=ev
                 )
             )
         if len(outcome) > MAX_FINDINGS:

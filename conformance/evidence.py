@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 
 from conformance.exchange import REDACTED, Exchange, redact
 
@@ -44,7 +45,7 @@ def curl_command(ex: Exchange) -> str:
     return " ".join(parts)
 
 
-def from_exchange(ex: Exchange, secret: str | None) -> Evidence:
+def from_exchange(ex: Exchange, secret: str | Iterable[str] | None) -> Evidence:
     def clean(text: str) -> str:
         return redact(text, secret)
 

@@ -14,7 +14,8 @@ import warnings
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -33,6 +34,9 @@ from conformance.profiles import PROFILE_NAMES
 from conformance.results import CheckResult, RunReport
 from conformance.run_report import assemble, format_result
 
+if TYPE_CHECKING:
+    from conformance.baseline import Applied, Baseline
+
 SUITE_OPTIONS = (
     "target_url",
     "conformance",
@@ -42,6 +46,7 @@ SUITE_OPTIONS = (
     "level",
     "not_ready_model",
     "model",
+    "baseline",
 )
 RESULT_KEY = "conformance_result"
 TARGET_DOWN_KEY = "conformance_target_down"
@@ -121,6 +126,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write report.json, report.html, junit.xml and summary.md here",
     )
+    g.addoption(
+        "--baseline",
+        default=None,
+        metavar="FILE",
+        help="accepted failures (YAML or JSON: check id -> reason): the run fails only on "
+        "failures not listed; `conformance baseline REPORT -o FILE` writes one",
+    )
 
 
 def _active(config: pytest.Config) -> bool:
@@ -169,6 +181,8 @@ class SuiteSession:
         self.target_down_error: str | None = None
         self.stash_report: RunReport | None = None
         self.written: list[Path] = []
+        self.baseline: Baseline | None = None  # --baseline: accepted failures
+        self.baseline_applied: Applied | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collects results here in serial runs, and from the workers under pytest-xdist."""
@@ -238,8 +252,32 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"  # keep one operation's checks on one worker
     _keep_hypothesis_out_of_the_working_directory()
     suite = SuiteSession(config, run)
+    suite.baseline = _load_baseline(config)
+    _clear_stale_parts(config)
     config.stash[_KEY] = suite
     config.pluginmanager.register(suite, "conformance-suite")
+
+
+def _load_baseline(config: pytest.Config) -> Baseline | None:
+    path = config.getoption("baseline")
+    if not path:
+        return None
+    from conformance import baseline
+
+    try:
+        return baseline.load(path)
+    except baseline.BaselineError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _clear_stale_parts(config: pytest.Config) -> None:
+    """pytest-xdist workers leave their exchanges in the report dir for the controller to
+    merge into exchanges.har; a crashed earlier run's leftovers must not join this one."""
+    report_dir = config.getoption("report_dir")
+    if report_dir and not hasattr(config, "workerinput"):
+        from conformance.report import har
+
+        har.clear_parts(Path(report_dir))
 
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:
@@ -316,6 +354,9 @@ class CheckItem(pytest.Item):
         self.user_properties.append((RESULT_KEY, json.dumps(asdict(result))))
         if suite.engine.target_down:  # carried to the xdist controller with the result
             self.user_properties.append((TARGET_DOWN_KEY, suite.engine.last_transport_error))
+        accepted = suite.baseline.reason(result.id) if suite.baseline is not None else None
+        if result.verdict == "fail" and accepted is not None:
+            pytest.xfail(f"in the baseline: {accepted}")  # shown, not failing the run
         if result.verdict == "fail":
             raise CheckFailed(result)
         if result.verdict == "skip":
@@ -341,6 +382,8 @@ class CheckItem(pytest.Item):
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     suite = config.stash.get(_KEY, None)
+    if suite is not None and hasattr(config, "workerinput"):
+        _write_worker_exchanges(suite, config)
     if suite is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
     report = assemble(
@@ -351,15 +394,55 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         interrupted=int(exitstatus) == pytest.ExitCode.INTERRUPTED,
         target_error=suite.target_error(),
     )
+    if suite.baseline is not None:
+        from conformance.baseline import apply
+
+        suite.baseline_applied = apply(suite.baseline, report.results)
+        report.baseline = suite.baseline_applied.to_dict()
     suite.stash_report = report
     report_dir = config.getoption("report_dir")
     if report_dir:
         from conformance.report import write_reports
 
         written = write_reports(
-            report, Path(report_dir), secrets=[suite.run.api_key] if suite.run.api_key else []
+            report,
+            Path(report_dir),
+            secrets=[suite.run.api_key] if suite.run.api_key else [],
+            recording=_recording(suite, config.pluginmanager.has_plugin("dsession")),
         )
         suite.written = written
+
+
+def _recording(suite: SuiteSession, distributed: bool) -> Callable[[Path], dict[str, Any]]:
+    """Writes exchanges.har: this process's exchanges, or under pytest-xdist the workers'
+    part files merged (each worker has its own engine; the parts sit in the report dir
+    rather than travelling with every test report, which would carry each answer once per
+    check that read it)."""
+    from conformance.report import har
+
+    def write(directory: Path) -> dict[str, Any]:
+        path = directory / har.HAR_NAME
+        if distributed:
+            try:
+                written = har.write(path, suite.run, har.merged_parts(directory, suite.run))
+            finally:
+                har.clear_parts(directory)
+        else:
+            pairs = suite.engine.recorded() if suite.engine is not None else []
+            written = har.write_recording(path, suite.run, pairs, suite.started_at)
+        return written.field()
+
+    return write
+
+
+def _write_worker_exchanges(suite: SuiteSession, config: pytest.Config) -> None:
+    report_dir = config.getoption("report_dir")
+    if not report_dir or suite.engine is None:
+        return
+    from conformance.report import har
+
+    worker = str(config.workerinput.get("workerid", os.getpid()))  # type: ignore[attr-defined]
+    har.write_part(Path(report_dir), worker, suite.run, suite.engine.recorded())
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -381,5 +464,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(
             f"run status: {report.status}" + (f": {report.error}" if report.error else "")
         )
+    if suite.baseline_applied is not None:
+        for line in suite.baseline_applied.lines():
+            tr.write_line(line)
     for path in suite.written:
         tr.write_line(f"report: {path}")

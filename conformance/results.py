@@ -74,10 +74,23 @@ class RunReport:
     specs: dict[str, str]  # profile -> sha256 of its spec file
     started_at: str  # ISO 8601 UTC
     finished_at: str = ""
-    status: Literal["completed", "interrupted", "target-failed"] = "completed"
+    # completed; interrupted (Ctrl-C); target-failed (it stopped answering mid-run);
+    # preflight-failed (the preflight found the target unusable as configured: nothing ran)
+    status: Literal["completed", "interrupted", "target-failed", "preflight-failed"] = (
+        "completed"
+    )
     error: str | None = None  # why the run did not complete, when it did not
+    hint: str | None = None  # what to do about `error` (preflight diagnoses carry one)
+    # profile -> why it is not certified although the run went on (the preflight found it
+    # unusable, nothing of it was judged, or none of its checks was selected)
+    not_certified: dict[str, str] = field(default_factory=dict)
     results: list[CheckResult] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    # exchanges.har, named by its sha256 so a reader can tell report and recording belong
+    # together (`conformance rejudge` checks it): {file, sha256, entries, cut_bodies}.
+    recording: dict[str, Any] | None = None
+    # --baseline: {file, accepted_failures, unexpected_failures, now_pass, not_judged}.
+    baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,8 +109,30 @@ class RunReport:
                 out[r.verdict] = out.get(r.verdict, 0) + 1
         return out
 
+    def not_certified_reason(self, profile: str) -> str:
+        """Why this profile's verdict cannot be "conformant", or "" when it can be.
+
+        A profile where nothing was judged is never conformant: not when the preflight
+        stopped the run, not when the run was cut short, not when every check skipped.
+        """
+        if self.status == "preflight-failed":
+            return f"the preflight stopped the run: {self.error or 'no reason recorded'}"
+        if profile in self.not_certified:
+            return self.not_certified[profile]
+        if self.status == "interrupted":
+            return "the run was interrupted; results are incomplete"
+        if self.status == "target-failed":
+            return "the target stopped answering; results are incomplete"
+        mine = [r for r in self.results if r.profile == profile]
+        if not mine:
+            return "none of its checks ran"
+        if all(r.verdict == "skip" for r in mine):
+            return "nothing was judged: every check was skipped"
+        return ""
+
     def verdict_line(self, profile: str) -> str:
-        """The one-line verdict a vendor publishes for a profile."""
+        """The one-line verdict a vendor publishes for a profile: "not conformant" when a
+        check failed, "not certified: why" when nothing (or not all) could be judged."""
         mine = [r for r in self.results if r.profile == profile]
         must = sum(r.verdict == "fail" and r.level == "MUST" for r in mine)
         should = sum(r.verdict == "fail" and r.level == "SHOULD" for r in mine)
@@ -109,6 +144,9 @@ class RunReport:
                 if n
             ]
             return "not conformant: " + ", ".join(parts)
+        reason = self.not_certified_reason(profile)
+        if reason:
+            return f"not certified: {reason}"
         if warn:
             return f"conformant with {warn} warning{'s' if warn != 1 else ''}"
         return "conformant"

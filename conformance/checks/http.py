@@ -1,11 +1,11 @@
-"""HTTP-level contract: authentication, the key never echoed, methods, content types."""
+"""HTTP-level contract: authentication, no credential echoed, methods, content types."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from conformance.checks.base import Context, Finding, Outcome, Skip
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, credential_values
 
 
 def auth_required(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -22,21 +22,57 @@ def auth_required(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
-def key_never_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """No answer, success or error, contains the API key (logs and UIs show error bodies)."""
+def _credentials(exchanges: Sequence[Exchange], ctx: Context) -> dict[str, str]:
+    """Each credential the suite sent, mapped to words naming it (never the value itself):
+    the configured key, the auth probe's wrong key, and any credential-looking header value
+    (an --header), read from the headers each request really carried."""
     key = ctx.config.api_key
-    if not key:
-        return Skip("no --api-key given")
-    needle = key.encode()
+    named: dict[str, str] = {}
+    for ex in exchanges:
+        for name, value in ex.sent_headers:
+            for secret in credential_values(name, value):
+                if key and key in secret:
+                    label = "the API key"
+                elif name.lower() == "authorization" and ex.request.auth == "wrong":
+                    label = "the wrong key the auth probe sent"
+                else:
+                    label = f"the value of the {name} header the suite sent"
+                named.setdefault(secret, label)
+    if key:
+        named.setdefault(key, "the API key")
+    # Look for the shortest form of each: "Bearer k" is found wherever "k" is.
+    return {
+        s: label
+        for s, label in named.items()
+        if not any(other != s and other in s for other in named)
+    }
+
+
+def key_never_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """No answer, success or error, contains a credential the suite sent: the API key, the
+    wrong key of the auth probe, or a credential-looking --header (logs and UIs show error
+    bodies, so an echoed key leaks). Findings name which credential, never its value."""
+    secrets = _credentials(exchanges, ctx)
+    if not secrets:
+        return Skip("no credential was sent (no --api-key, no credential-looking header)")
     findings = []
     for ex in exchanges:
-        in_headers = any(key in value for _, value in ex.headers)
-        if needle in ex.body or in_headers:
+        for secret, label in secrets.items():
+            needle = secret.encode()
+            in_header = next((name for name, value in ex.headers if secret in value), None)
+            if in_header is None and needle not in ex.body:
+                continue
             where = (
-                "a response header" if in_headers else f"the body at byte {ex.body.find(needle)}"
+                f"the response header {in_header}"
+                if in_header is not None
+                else f"the body at byte {ex.body.find(needle)}"
             )
             findings.append(
-                Finding("no trace of the API key in the answer", f"the key appears in {where}", ex)
+                Finding(
+                    "no trace of any credential the suite sent in the answer",
+                    f"{label} appears in {where}",
+                    ex,
+                )
             )
     return findings
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from conformance.checks import schema
+from conformance.checks.answers import body_text, shown
 from conformance.checks.base import Context, Finding, Outcome, Skip
 from conformance.exchange import Exchange
+from conformance.results import Level
 
 
 def rejection_statuses(profile: str) -> tuple[int, ...]:
@@ -60,7 +63,7 @@ def bound_enforced(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
             if not ex.ok:
                 findings.append(
                     Finding(
-                        f"{field}={value!r} (at the documented bound) served with 2xx",
+                        f"{field}={shown(value)} (at the documented bound) served with 2xx",
                         ex.error or f"HTTP {ex.status}",
                         ex,
                     )
@@ -70,7 +73,7 @@ def bound_enforced(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
             if problem:
                 findings.append(
                     Finding(
-                        f"{field}={value!r} (just past the documented bound) refused with "
+                        f"{field}={shown(value)} (just past the documented bound) refused with "
                         f"HTTP {' or '.join(map(str, wanted))}",
                         problem,
                         ex,
@@ -97,68 +100,52 @@ def not_ready_400(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return _expect(exchanges, (400,), "a model endpoint that is not ready")
 
 
-def validation_error_shape(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """compat's 422 carries `{"detail": [{"loc": [...], "msg": str, "type": str}, ...]}`."""
-    findings = []
+def _error_bodies(exchanges: Sequence[Exchange], ctx: Context, level: Level) -> Outcome:
+    """The error answers whose status has a documented JSON body, judged against the spec's
+    own schema for it (ErrorResponse, HTTPValidationError), keeping the errors at `level`."""
+    findings: list[Finding] = []
     judged = 0
     for ex in exchanges:
-        if ex.status != 422:
-            continue
+        documented = schema.error_schemas(ctx.op.profile, ctx.op.path).get(ex.status or 0)
+        if documented is None or ex.error is not None:
+            continue  # no body documented for this status (or no answer): nothing to judge
+        name, floor = documented
         judged += 1
         ok, body = ex.json()
-        problem = _detail_problem(body) if ok else f"body is not JSON: {body}"
-        if problem:
+        if not ok:
+            if floor == level:
+                findings.append(
+                    Finding(
+                        f"HTTP {ex.status} with a JSON {name} body",
+                        f"{body}; the body: {body_text(ex)}",
+                        ex,
+                    )
+                )
+            continue
+        mine = [e for e in schema.errors(ctx.op.profile, name, body, floor) if e.level == level]
+        for err in mine[:3]:
             findings.append(
                 Finding(
-                    'a 422 body {"detail": [{"loc": [...], "msg": "...", "type": "..."}]}',
-                    problem,
+                    f"HTTP {ex.status} body: {name} per the spec at {err.where}",
+                    f"{err.message}; the body: {body_text(ex)}",
                     ex,
                 )
             )
     if not judged:
-        return Skip("no 422 answer to judge (the rejection checks say why)")
+        return Skip(
+            "no error answer with a documented body to judge (the rejection checks say why)"
+        )
     return findings
 
 
-def _detail_problem(body: Any) -> str | None:
-    if not isinstance(body, dict) or not isinstance(body.get("detail"), list):
-        return f"no `detail` list: {str(body)[:200]}"
-    if not body["detail"]:
-        return "`detail` is an empty list"
-    for item in body["detail"]:
-        if not isinstance(item, dict):
-            return f"a detail item is not an object: {item!r}"[:200]
-        loc = item.get("loc")
-        if not isinstance(loc, list) or not all(isinstance(p, str | int) for p in loc):
-            return f"detail item without a `loc` list of strings/integers: {item!r}"[:200]
-        if not isinstance(item.get("msg"), str) or not isinstance(item.get("type"), str):
-            return f"detail item without string `msg` and `type`: {item!r}"[:200]
-    return None
+def validation_error_shape(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """compat's 422 is `HTTPValidationError` (`{"detail": [{"loc", "msg", "type"}]}`): its
+    MUST keywords, straight from the spec."""
+    return _error_bodies(exchanges, ctx, "MUST")
 
 
 def error_envelope(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """OpenAI-style 4xx bodies: `{"error": {"message": str, "type": str, ...}}`."""
-    findings = []
-    judged = 0
-    for ex in exchanges:
-        if ex.status is None or not 400 <= ex.status < 500 or ex.status in (404, 405):
-            continue
-        judged += 1
-        ok, body = ex.json()
-        err = body.get("error") if ok and isinstance(body, dict) else None
-        if not (
-            isinstance(err, dict)
-            and isinstance(err.get("message"), str)
-            and isinstance(err.get("type"), str)
-        ):
-            shown = body if ok else f"(not JSON) {body}"
-            findings.append(
-                Finding(
-                    '{"error": {"message": "...", "type": "...", "param": ..., "code": ...}}',
-                    str(shown)[:300],
-                    ex,
-                )
-            )
-    if not judged:
-        return Skip("no 4xx answer to judge")
-    return findings
+    """Error bodies meet the SHOULD keywords of the profile's error schema: the OpenAI
+    envelope `{"error": {"message", "type", "param", "code"}}` on alphaedge and gateway (A17),
+    FastAPI's convention for a 422's `detail` items on compat (A18)."""
+    return _error_bodies(exchanges, ctx, "SHOULD")

@@ -1,5 +1,6 @@
-"""Invariants of the answer's content: usage arithmetic, max_tokens, stop, n, models, ids,
-timestamps and determinism. Each judges only 2xx JSON answers; shapes are judged elsewhere."""
+"""Invariants of an answer's content: max_tokens, stop, n, prompt arrays, models, ids,
+timestamps and finish reasons. Each is judged on plain answers and on answers reassembled
+from their streams alike (`checks.answers`); shapes are judged elsewhere."""
 
 from __future__ import annotations
 
@@ -8,297 +9,237 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from conformance.checks.base import Context, Finding, Outcome, Skip, json_answers, nothing_to_judge
+from conformance.checks.answers import Answer, answers, shown
+from conformance.checks.base import Context, Finding, Outcome, nothing_to_judge
 from conformance.checks.stream import stream_answers, view
+from conformance.checks.usage import count
 from conformance.exchange import Exchange
 
 CLOCK_SKEW_S = 600  # how far `created` may sit from the client's clock
+# OpenAI's finish reasons ("null only mid-stream"); gateway's own example is free text (A05).
+FINISH_REASONS = frozenset({"stop", "length", "content_filter", "tool_calls", "function_call"})
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _usage_problem(usage: Any) -> str | None:
-    if not isinstance(usage, dict):
-        return None  # a missing usage object is a shape finding, not arithmetic
-    p, c, t = (_int(usage.get(k)) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if p is None or c is None or t is None:
-        return None
-    if p + c != t:
-        return f"prompt_tokens {p} + completion_tokens {c} = {p + c}, but total_tokens is {t}"
-    return None
-
-
-def usage_adds_up(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """total_tokens = prompt_tokens + completion_tokens, in the answer and in each choice."""
-    answers = json_answers(exchanges)
-    findings = []
-    for ex, body in answers:
-        places = [("usage", body.get("usage"))]
-        for i, choice in enumerate(body.get("choices") or []):
-            if isinstance(choice, dict) and "usage" in choice:
-                places.append((f"choices[{i}].usage", choice["usage"]))
-        for where, usage in places:
-            problem = _usage_problem(usage)
-            if problem:
-                findings.append(Finding(f"{where}: total = prompt + completion", problem, ex))
-    return findings if answers else nothing_to_judge()
-
-
-def usage_sums_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """gateway: the answer's usage is the sum of its choices' usage."""
-    answers = json_answers(exchanges)
-    findings = []
-    for ex, body in answers:
-        top = body.get("usage")
-        choices = [c for c in body.get("choices") or [] if isinstance(c, dict)]
-        if not isinstance(top, dict) or not choices:
-            continue
-        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-            parts = [_int((c.get("usage") or {}).get(key)) for c in choices]
-            total = _int(top.get(key))
-            if total is None or any(p is None for p in parts):
-                continue
-            summed = sum(p for p in parts if p is not None)
-            if summed != total:
-                findings.append(
-                    Finding(
-                        f"usage.{key} = the sum over choices ({summed})",
-                        f"usage.{key} is {total}",
-                        ex,
-                    )
-                )
-    return findings if answers else nothing_to_judge()
-
-
-def _max_tokens(ex: Exchange) -> int | None:
-    body = ex.request.json_body
-    value = body.get("max_tokens") if isinstance(body, dict) else None
+def _max_tokens(answer: Answer) -> int | None:
+    value = answer.request.get("max_tokens")
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _choices(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for c in body.get("choices") or [] if isinstance(c, dict)]
+def _known_counts(all_answers: Sequence[Answer]) -> dict[str, int]:
+    """text -> completion_tokens, from plain answers whose count belongs to exactly one text.
+
+    How many tokens a text is does not depend on sampling, so a streamed answer without
+    usage that repeats such a text (or extends it) is known to be at least that long.
+    """
+    known: dict[str, int] = {}
+    for a in all_answers:
+        if a.streamed:
+            continue
+        for choice in a.choices:
+            own = count(choice.usage.get("completion_tokens")) if isinstance(
+                choice.usage, dict) else None  # fmt: skip
+            if own is None and len(a.choices) == 1 and isinstance(a.usage, dict):
+                own = count(a.usage.get("completion_tokens"))
+            if own is not None and choice.text:
+                known[choice.text] = max(own, known.get(choice.text, 0))
+    return known
+
+
+def _at_least(text: str, known: dict[str, int]) -> tuple[int, str] | None:
+    """(tokens the text has at least, the known text that shows it), or None.
+
+    The same text has the same count; a text extending a known one has at least that count
+    less one (a tokenizer may merge across the join)."""
+    best: tuple[int, str] | None = None
+    for other, tokens in known.items():
+        if text == other:
+            floor = tokens
+        elif text.startswith(other):
+            floor = tokens - 1
+        else:
+            continue
+        if best is None or floor > best[0]:
+            best = (floor, other)
+    return best
 
 
 def max_tokens_honoured(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """No choice generates more than max_tokens tokens."""
+    """No choice generates more than max_tokens tokens, streamed or not."""
+    all_answers = answers(exchanges)
+    known = _known_counts(all_answers)
     findings = []
     judged = 0
-    for ex, body in json_answers(exchanges):
-        limit = _max_tokens(ex)
+    for answer in all_answers:
+        limit = _max_tokens(answer)
         if limit is None or limit < 0:
             continue  # gateway documents no minimum; a served negative limit caps nothing
-        judged += 1
-        choices = _choices(body)
-        per_choice = [_int((c.get("usage") or {}).get("completion_tokens")) for c in choices]
+        per_choice = [
+            count(c.usage.get("completion_tokens")) if isinstance(c.usage, dict) else None
+            for c in answer.choices
+        ]
         if per_choice and all(v is not None for v in per_choice):
+            judged += 1
             for i, used in enumerate(per_choice):
                 if used is not None and used > limit:
                     findings.append(
-                        Finding(
-                            f"choices[{i}] completion_tokens <= max_tokens {limit}", f"{used}", ex
-                        )
-                    )
+                        Finding(f"choices[{i}] completion_tokens <= max_tokens {limit}",
+                                f"{used}", answer.exchange)
+                    )  # fmt: skip
             continue
-        used = _int((body.get("usage") or {}).get("completion_tokens"))
-        allowed = limit * max(1, len(choices))
-        if used is not None and used > allowed:
-            findings.append(
-                Finding(
-                    f"usage.completion_tokens <= max_tokens {limit} x "
-                    f"{max(1, len(choices))} choice(s) = {allowed}",
-                    f"{used}",
-                    ex,
+        used = count(answer.usage.get("completion_tokens")) if isinstance(
+            answer.usage, dict) else None  # fmt: skip
+        if used is not None:
+            judged += 1
+            allowed = limit * max(1, len(answer.choices))
+            if used > allowed:
+                findings.append(
+                    Finding(
+                        f"usage.completion_tokens <= max_tokens {limit} x "
+                        f"{max(1, len(answer.choices))} choice(s) = {allowed} "
+                        f"({answer.how} answer)",
+                        f"{used}",
+                        answer.exchange,
+                    )
                 )
-            )
-    return findings if judged else nothing_to_judge("2xx JSON answer to a request with max_tokens")
-
-
-def _by_tag(exchanges: Sequence[Exchange], tag: str) -> list[tuple[Exchange, dict[str, Any]]]:
-    return [(ex, b) for ex, b in json_answers(exchanges) if tag in ex.request.tags]
-
-
-def _text(choice: dict[str, Any]) -> str | None:
-    if isinstance(choice.get("text"), str):
-        return str(choice["text"])
-    message = choice.get("message")
-    if isinstance(message, dict) and isinstance(message.get("content"), str):
-        return str(message["content"])
-    return None
-
-
-def length_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """A choice cut by max_tokens says finish_reason "length" (not "stop").
-
-    Judged by comparing the same deterministic request with a large and a tiny max_tokens:
-    if the uncut answer is longer than the tiny limit, the tiny one was cut."""
-    full = _by_tag(exchanges, "det")
-    cut = _by_tag(exchanges, "cut")
-    if not full or not cut:
-        return nothing_to_judge("pair of deterministic answers (uncut and cut)")
-    findings = []
-    ex, body = cut[0]
-    limit = _max_tokens(ex) or 0
-    full_choices = _choices(full[0][1])
-    full_used = _int((full[0][1].get("usage") or {}).get("completion_tokens"))
-    if full_used is None or full_used <= limit * max(1, len(full_choices)):
-        return Skip(f"the uncut answer was not longer than max_tokens={limit}, nothing was cut")
-    for i, choice in enumerate(_choices(body)):
-        if choice.get("finish_reason") != "length":
-            findings.append(
-                Finding(
-                    f'choices[{i}].finish_reason "length" (the uncut answer has {full_used} tokens,'
-                    f" max_tokens was {limit})",
-                    repr(choice.get("finish_reason")),
-                    ex,
+            continue
+        if not answer.streamed:
+            continue
+        # A stream without usage: judged where its text shows a known length.
+        for choice in answer.choices:
+            floor = _at_least(choice.text or "", known)
+            if floor is None:
+                continue
+            judged += 1
+            tokens, evidence = floor
+            if tokens > limit:
+                same = "is" if evidence == choice.text else "begins with"
+                findings.append(
+                    Finding(
+                        f"streamed choice {choice.index}: at most max_tokens {limit} tokens",
+                        f"its text {same} the text of a non-streamed answer counted at "
+                        f"{tokens + (0 if same == 'is' else 1)} completion tokens: "
+                        f"{shown(choice.text, 160)}",
+                        answer.exchange,
+                    )
                 )
-            )
-    return findings
+                break
+    return findings if judged else nothing_to_judge("answer to a request with max_tokens")
 
 
-def _stops(ex: Exchange) -> list[str]:
-    body = ex.request.json_body
-    stop = body.get("stop") if isinstance(body, dict) else None
+def _stops(answer: Answer) -> list[str]:
+    stop = answer.request.get("stop")
     if isinstance(stop, str):
         stop = [stop]
-    return [s for s in stop or [] if isinstance(s, str) and s]
+    return [s for s in stop or [] if isinstance(s, str) and s] if isinstance(stop, list) else []
 
 
 def stop_honoured(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """A stop string never appears in the returned text."""
+    """A stop string never appears in the returned text, streamed or not."""
     findings = []
     judged = 0
-    for ex, body in json_answers(exchanges):
-        stops = _stops(ex)
+    for answer in answers(exchanges):
+        stops = _stops(answer)
         if not stops:
             continue
         judged += 1
-        for i, choice in enumerate(_choices(body)):
-            text = _text(choice) or ""
+        for i, choice in enumerate(answer.choices):
+            text = choice.text or ""
             hit = next((s for s in stops if s in text), None)
             if hit is not None:
                 at = text.index(hit)
                 findings.append(
                     Finding(
-                        f"choices[{i}] text without the stop string {hit!r}",
-                        f"{hit!r} at offset {at}: ...{text[max(0, at - 30) : at + 30]!r}...",
-                        ex,
+                        f"choices[{i}] text without the stop string {shown(hit)} "
+                        f"({answer.how} answer)",
+                        f"{shown(hit)} at offset {at}: "
+                        f"...{shown(text[max(0, at - 30) : at + 30])}...",
+                        answer.exchange,
                     )
                 )
-    return findings if judged else nothing_to_judge("2xx JSON answer to a request with stop")
+    return findings if judged else nothing_to_judge("answer to a request with stop")
 
 
-def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Where the uncut deterministic text contains the stop string, the stopped answer is
-    that text cut just before it, with finish_reason "stop"."""
-    full = _by_tag(exchanges, "det")
-    stopped = _by_tag(exchanges, "stop")
-    if not full or not stopped:
-        return nothing_to_judge("pair of deterministic answers (with and without stop)")
-    ex, body = stopped[0]
-    stops = _stops(ex)
-    findings = []
-    for i, (whole, cut) in enumerate(zip(_choices(full[0][1]), _choices(body), strict=False)):
-        text = _text(whole)
-        if text is None:
-            continue
-        hits = [text.index(s) for s in stops if s in text]
-        if not hits:
-            continue
-        expected = text[: min(hits)]
-        if _text(cut) != expected:
-            findings.append(
-                Finding(
-                    f"choices[{i}] text {expected!r} (cut before the stop string)",
-                    repr(_text(cut)),
-                    ex,
-                )
-            )
-        if ctx.op.profile != "gateway" and cut.get("finish_reason") != "stop":
-            findings.append(
-                Finding(f'choices[{i}].finish_reason "stop"', repr(cut.get("finish_reason")), ex)
-            )
-    return findings
-
-
-def _choice_count(ex: Exchange, body: dict[str, Any], want: int, what: str) -> list[Finding]:
+def _choice_count(answer: Answer, want: int, what: str) -> list[Finding]:
     """`want` choices whose indexes are exactly 0..want-1."""
-    choices = _choices(body)
-    indexes = sorted(int(c["index"]) for c in choices if isinstance(c.get("index"), int))
-    if len(choices) == want and indexes == list(range(want)):
+    indexes = sorted(c.index for c in answer.choices if count(c.index) is not None)
+    if len(answer.choices) == want and indexes == list(range(want)):
         return []
     return [
         Finding(
-            f"{what}, indexes {list(range(want))}", f"{len(choices)} choices, indexes {indexes}", ex
+            f"{what}, indexes {list(range(want))} ({answer.how} answer)",
+            f"{len(answer.choices)} choices, indexes {indexes}",
+            answer.exchange,
         )
     ]
 
 
 def n_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """n=k gives k choices with indexes 0..k-1."""
-    answers = _by_tag(exchanges, "n") + _by_tag(exchanges, "generated")
+    """n=k gives k choices with indexes 0..k-1 (a stream: k distinct choice indexes)."""
     findings = []
     judged = 0
-    for ex, body in answers:
-        n = ex.request.json_body.get("n") if isinstance(ex.request.json_body, dict) else None
-        if not isinstance(n, int) or isinstance(n, bool):
+    for answer in answers(exchanges):
+        n = count(answer.request.get("n"))
+        if n is None or not answer.complete:
             continue
         judged += 1
-        findings += _choice_count(ex, body, n, f"{n} choices")
-    return findings if judged else nothing_to_judge("2xx JSON answer to a request with n")
+        prompt = answer.request.get("prompt")
+        want = n * (len(prompt) if isinstance(prompt, list) else 1)
+        findings += _choice_count(answer, want, f"{want} choices")
+    return findings if judged else nothing_to_judge("answer to a request with n")
 
 
 def prompt_array_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """A prompt array gives one choice per prompt, indexes 0..len-1."""
+    """A prompt array gives one choice per prompt (times n), indexes 0..len-1."""
     findings = []
     judged = 0
-    for ex, body in json_answers(exchanges):
-        prompt = (
-            ex.request.json_body.get("prompt") if isinstance(ex.request.json_body, dict) else None
-        )
-        if not isinstance(prompt, list):
+    for answer in answers(exchanges):
+        prompt = answer.request.get("prompt")
+        if not isinstance(prompt, list) or not answer.complete:
             continue
         judged += 1
-        findings += _choice_count(ex, body, len(prompt), f"{len(prompt)} choices (one per prompt)")
-    return findings if judged else nothing_to_judge("2xx JSON answer to a prompt array")
+        n = count(answer.request.get("n")) or 1
+        want = len(prompt) * n
+        findings += _choice_count(answer, want, f"{want} choices (one per prompt)")
+    return findings if judged else nothing_to_judge("answer to a prompt array")
 
 
-def _requested_models(ex: Exchange) -> list[str]:
-    body = ex.request.json_body
+def _requested_models(answer: Answer | Exchange) -> list[str]:
+    body = answer.request.json_body if isinstance(answer, Exchange) else answer.request
     model = body.get("model") if isinstance(body, dict) else None
     if isinstance(model, str):
         return [model]
-    return [m for m in model or [] if isinstance(m, str)]
+    return [m for m in model or [] if isinstance(m, str)] if isinstance(model, list) else []
 
 
 def choice_per_model(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """gateway: one choice per requested model, each naming its model."""
-    answers = json_answers(exchanges)
+    all_answers = [a for a in answers(exchanges) if a.complete]
     findings = []
-    for ex, body in answers:
-        wanted = _requested_models(ex)
-        got = [c.get("model") for c in _choices(body)]
+    for answer in all_answers:
+        wanted = _requested_models(answer)
+        got = [c.model for c in answer.choices]
         if sorted(map(str, got)) != sorted(wanted):
             findings.append(
                 Finding(
-                    f"one choice per requested model {wanted}", f"choices name the models {got}", ex
+                    f"one choice per requested model {shown(wanted)}",
+                    f"choices name the models {shown(got)}",
+                    answer.exchange,
                 )
             )
-    return findings if answers else nothing_to_judge()
+    return findings if all_answers else nothing_to_judge()
 
 
 def model_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The answer names the model that was asked for; a streamed one, on every chunk (a client
     reading only the stream learns the model from the chunks)."""
-    answers = json_answers(exchanges)
+    plain = [a for a in answers(exchanges) if not a.streamed]
     streams = stream_answers(exchanges)
     findings = []
-    for ex, body in answers:
-        wanted = _requested_models(ex)
-        if "model" in body and len(wanted) == 1 and body["model"] != wanted[0]:
-            findings.append(Finding(f"model {wanted[0]!r}", repr(body["model"]), ex))
+    for answer in plain:
+        wanted = _requested_models(answer)
+        named = answer.models[0] if answer.models else None
+        if answer.models and len(wanted) == 1 and named != wanted[0]:
+            findings.append(Finding(f"model {shown(wanted[0])}", shown(named), answer.exchange))
     for ex in streams:
         wanted = _requested_models(ex)
         if len(wanted) != 1:
@@ -307,33 +248,34 @@ def model_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
             if isinstance(chunk, dict) and "model" in chunk and chunk["model"] != wanted[0]:
                 findings.append(
                     Finding(
-                        f"model {wanted[0]!r} on every chunk",
-                        f"event {index} names {chunk['model']!r}",
+                        f"model {shown(wanted[0])} on every chunk",
+                        f"event {index} names {shown(chunk['model'])}",
                         ex,
                     )
                 )
                 break
-    return findings if answers or streams else nothing_to_judge("2xx JSON answer or stream")
+    return findings if plain or streams else nothing_to_judge("2xx JSON answer or stream")
 
 
 def ids_unique(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Every answer has its own id."""
-    seen: dict[str, Exchange] = {}
+    """Every answer has its own id (a stream: one id, judged by consistent-identity)."""
+    seen: dict[str, Answer] = {}
     findings = []
-    answers = json_answers(exchanges)
-    for ex, body in answers:
-        ident = body.get("id")
+    for answer in answers(exchanges):
+        ident = answer.ids[0] if answer.ids else None
         if not isinstance(ident, str):
             continue
         if ident in seen:
+            other = seen[ident]
             findings.append(
                 Finding(
                     "a different id for each answer",
-                    f"id {ident!r} repeated (also on {seen[ident].request.path})",
-                    ex,
+                    f"id {shown(ident)} repeated ({answer.how} answer; also on a "
+                    f"{other.how} answer to {other.exchange.request.path})",
+                    answer.exchange,
                 )
             )
-        seen[ident] = ex
+        seen[ident] = answer
     if len(seen) < 2 and not findings:
         return nothing_to_judge("pair of 2xx answers with ids")
     return findings
@@ -352,36 +294,40 @@ def _epoch(value: Any) -> float | None:
 
 def created_recent(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """`created` is the time of the answer, within CLOCK_SKEW_S of the client's clock."""
-    answers = json_answers(exchanges)
+    all_answers = answers(exchanges)
     findings = []
-    for ex, body in answers:
-        sent = ex.started_at or time.time()
-        created = _epoch(body.get("created"))
+    for answer in all_answers:
+        sent = answer.exchange.started_at or time.time()
+        raw = answer.created[0] if answer.created else None
+        created = _epoch(raw)
         if created is not None and abs(created - sent) > CLOCK_SKEW_S:
             findings.append(
                 Finding(
                     f"created within {CLOCK_SKEW_S} s of the request ({sent:.0f})",
-                    f"{body.get('created')!r}, {created - sent:+.0f} s off",
-                    ex,
+                    f"{shown(raw)}, {created - sent:+.0f} s off ({answer.how} answer)",
+                    answer.exchange,
                 )
             )
-    return findings if answers else nothing_to_judge()
+    return findings if all_answers else nothing_to_judge()
 
 
-def seed_deterministic(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """The same request with the same seed gives the same text."""
-    pair = _by_tag(exchanges, "seed")
-    if len(pair) < 2:
-        return nothing_to_judge("pair of 2xx answers to the seeded request")
-    (a, body_a), (_, body_b) = pair[:2]
-    texts_a = [_text(c) for c in _choices(body_a)]
-    texts_b = [_text(c) for c in _choices(body_b)]
-    if texts_a != texts_b:
-        return [
-            Finding(
-                "the same texts for the same request and seed",
-                f"{texts_a!r} then {texts_b!r}"[:400],
-                a,
-            )
-        ]
-    return []
+def finish_reason_known(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """Every finish_reason is one of OpenAI's (null only before a streamed choice's end).
+
+    Clients branch on these values (retry on "length", stop on "stop"); one they do not know
+    is an answer they cannot act on. gateway's document gives free text instead (A05)."""
+    all_answers = answers(exchanges)
+    findings = []
+    for answer in all_answers:
+        for choice in answer.choices:
+            reason = choice.finish_reason
+            if reason is not None and reason not in FINISH_REASONS:
+                findings.append(
+                    Finding(
+                        f"choice {choice.index}: finish_reason one of "
+                        f"{', '.join(sorted(FINISH_REASONS))} ({answer.how} answer)",
+                        shown(reason),
+                        answer.exchange,
+                    )
+                )
+    return findings if all_answers else nothing_to_judge("2xx answer or stream")

@@ -1,13 +1,15 @@
 """Answers have the documented shape: positive requests are served, and every served answer
-validates against the response schema of the spec."""
+validates against the response schema of the spec, each keyword at its own level."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance import spec
-from conformance.checks.base import Context, Finding, Outcome, nothing_to_judge
+from conformance.checks import schema
+from conformance.checks.answers import body_text
+from conformance.checks.base import Context, Finding, Judge, Outcome, nothing_to_judge
 from conformance.exchange import Exchange
+from conformance.results import Level
 
 
 def positive_accepted(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -15,8 +17,7 @@ def positive_accepted(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     findings = []
     for ex in exchanges:
         if not ex.ok:
-            ok, body = ex.json()
-            detail = f"; body: {str(body)[:300]}" if ok else ""
+            detail = f"; body: {body_text(ex)}" if ex.error is None and ex.body else ""
             findings.append(
                 Finding(
                     "a 2xx answer to a request the spec says is valid",
@@ -27,25 +28,31 @@ def positive_accepted(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
-def response_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Every 2xx JSON answer validates against the operation's response schema."""
-    validator = spec.validator(ctx.op.profile, ctx.op.response_schema)
-    findings: list[Finding] = []
-    judged = 0
-    for ex in exchanges:
-        if not ex.ok or ex.request.streaming:
-            continue
-        judged += 1
-        ok, value = ex.json()
-        if not ok:
-            findings.append(Finding(f"a JSON {ctx.op.response_schema} body", str(value), ex))
-            continue
-        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-        for err in errors[:3]:
-            where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-            findings.append(
-                Finding(f"{ctx.op.response_schema} per the spec at {where}", f"{err.message}", ex)
-            )
-    if not judged:
-        return nothing_to_judge()
-    return findings
+def _response_schema(level: Level) -> Judge:
+    def judge(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+        floor = schema.response_level(ctx.op)
+        name = ctx.op.response_schema
+        findings: list[Finding] = []
+        judged = 0
+        for ex in exchanges:
+            if not ex.ok or ex.request.streaming:
+                continue
+            judged += 1
+            ok, value = ex.json()
+            if not ok:
+                if level == floor:  # not JSON at all: a finding at the answer's own level
+                    findings.append(Finding(f"a JSON {name} body", str(value), ex))
+                continue
+            mine = [
+                e for e in schema.errors(ctx.op.profile, name, value, floor) if e.level == level
+            ]
+            for err in mine[:3]:
+                findings.append(Finding(f"{name} per the spec at {err.where}", err.message, ex))
+        return findings if judged else nothing_to_judge()
+
+    judge.__doc__ = f"Every 2xx JSON answer meets the {level} keywords of the response schema."
+    return judge
+
+
+response_schema = _response_schema("MUST")
+response_schema_should = _response_schema("SHOULD")

@@ -2,17 +2,27 @@
 
 Every streamed exchange is parsed once (memoised on the exchange) by the sans-I/O parser in
 `conformance.sse`, in the pieces it arrived in, and every stream check reads that one view.
+A stream cut by a limit, a reset or the size cap is judged on what did arrive (the Transport
+keeps it), and every message about it says what arrived, when, and where it stopped.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance import spec
-from conformance.checks.base import Context, Finding, Outcome, json_answers, nothing_to_judge
+from conformance import spec, strict_json
+from conformance.checks.base import (
+    Context,
+    Finding,
+    Outcome,
+    Skip,
+    json_answers,
+    nothing_to_judge,
+)
 from conformance.exchange import Exchange
 from conformance.sse import Event, FramingIssue, parse
 
@@ -29,6 +39,9 @@ class StreamView:
     chunks: list[tuple[int, Any]] = field(default_factory=list)  # (event index, parsed JSON)
     not_json: list[tuple[int, str]] = field(default_factory=list)  # (event index, reason)
     done_at: int | None = None  # index of the first [DONE] event
+    # Parser findings in the unfinished tail of a stream the transfer cut (a limit, a reset,
+    # the cap): the cut's consequence, not the server's framing.
+    cut_issues: list[FramingIssue] = field(default_factory=list)
 
 
 def view(ex: Exchange) -> StreamView:
@@ -37,6 +50,10 @@ def view(ex: Exchange) -> StreamView:
         return cached
     events, issues = parse(ex.body, [size for _, size in ex.pieces] or None)
     v = StreamView(list(events), list(issues))
+    if ex.ended_by is not None:
+        tail = v.events[-1].offset if v.events else 0
+        v.cut_issues = [i for i in v.issues if i.offset >= tail]
+        v.issues = [i for i in v.issues if i.offset < tail]
     for i, event in enumerate(v.events):
         if event.data == DONE:
             if v.done_at is None:
@@ -45,11 +62,84 @@ def view(ex: Exchange) -> StreamView:
         if v.done_at is not None:
             continue
         try:
-            v.chunks.append((i, json.loads(event.data)))
-        except ValueError as exc:
+            v.chunks.append((i, strict_json.loads(event.data)))
+        except strict_json.NotJSON as exc:
             v.not_json.append((i, f"{exc}; data starts {event.data[:80]!r}"))
     ex.memo["sse"] = v
     return v
+
+
+def _kind(event: Event, chunk: Any, not_json: bool) -> str:
+    """What one event was, in the words of a person reading the stream."""
+    if event.data == DONE:
+        return "[DONE]"
+    if not isinstance(chunk, dict):
+        return "non-JSON event" if not_json else "event"
+    choices = [c for c in chunk.get("choices") or [] if isinstance(c, dict)]
+    if not choices:
+        return "usage chunk" if chunk.get("usage") is not None else "chunk without choices"
+    deltas: list[dict[str, Any]] = [c["delta"] for c in choices if isinstance(c.get("delta"), dict)]
+    if any(d.get("role") is not None for d in deltas):
+        return "role chunk"
+    texts = [d.get("content") for d in deltas] + [c.get("text") for c in choices]
+    if any(isinstance(t, str) and t for t in texts):
+        return "content chunk"
+    if any(c.get("finish_reason") is not None for c in choices):
+        return "finish chunk"
+    return "empty chunk"
+
+
+def events_arrived(ex: Exchange) -> str:
+    """ "3 events (role chunk, 2 content chunks; no [DONE])": what a stream delivered."""
+    v = view(ex)
+    if not v.events:
+        return "no complete event"
+    chunks = dict(v.chunks)
+    bad = {i for i, _ in v.not_json}
+    kinds = Counter(_kind(e, chunks.get(i), i in bad) for i, e in enumerate(v.events))
+    parts = [name if n == 1 else f"{n} {name}s" for name, n in kinds.items()]
+    tail = "" if v.done_at is not None else "; no [DONE]"
+    count = len(v.events)
+    return f"{count} event{'s' if count != 1 else ''} ({', '.join(parts)}{tail})"
+
+
+def account(ex: Exchange) -> str:
+    """What arrived, when, and where it stopped, in one line for a finding."""
+    events = events_arrived(ex) if ex.content_type == "text/event-stream" else "the body"
+    if ex.truncated:
+        return f"{events} in {ex.arrival()}, then {ex.cap_message()}"
+    if ex.error is not None:
+        return f"{events}; {ex.error}"
+    return f"{events} in {ex.arrival()}, then the server ended the body"
+
+
+def finished(ex: Exchange) -> bool:
+    """The stream ran to its end: the transfer ended cleanly, or `data: [DONE]` arrived
+    before whatever cut it (a client stops reading there, so the content is complete)."""
+    if ex.error is None and ex.ended_by is None:
+        return True
+    return ex.content_type == "text/event-stream" and view(ex).done_at is not None
+
+
+def no_stream(exchanges: Sequence[Exchange], what: str = "2xx event stream") -> Skip:
+    """Skip, saying what the streamed requests got instead of a stream."""
+    streamed = [ex for ex in exchanges if ex.request.streaming]
+    if not streamed:
+        return Skip(f"no {what} to judge: no streamed request was sent")
+    got: Counter[str] = Counter()
+    for ex in streamed:
+        if ex.status is None:
+            got[(ex.error or "no answer").split(";")[0][:120]] += 1
+        elif not 200 <= ex.status < 300:
+            got[f"HTTP {ex.status}"] += 1
+        elif ex.content_type != "text/event-stream":
+            got[f"HTTP {ex.status} {ex.content_type or '(no content-type)'}"] += 1
+        elif not finished(ex):
+            got[f"a stream cut short ({ex.ended_by or 'error'})"] += 1
+        else:
+            got["a finished stream"] += 1
+    summary = ", ".join(f"{n} x {text}" for text, n in got.most_common())
+    return Skip(f"no {what} to judge: {len(streamed)} streamed request(s) got {summary}")
 
 
 def stream_answers(exchanges: Sequence[Exchange]) -> list[Exchange]:
@@ -66,6 +156,8 @@ def stream_answers(exchanges: Sequence[Exchange]) -> list[Exchange]:
 
 def content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """`stream: true` is answered 2xx as `text/event-stream`."""
+    if not exchanges:
+        return Skip("no streamed request was sent")
     findings = []
     for ex in exchanges:
         if ex.error and ex.status is None:
@@ -98,18 +190,16 @@ def framing(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                     ex,
                 )
             )
-        if ex.error and not ex.timed_out and not ex.truncated:
+        if ex.truncated:
             findings.append(
-                Finding(
-                    "the response body to end cleanly",
-                    f"the connection broke after {len(ex.body)} bytes and {len(v.events)} "
-                    f"event(s): {ex.error}",
-                    ex,
-                )
+                Finding(f"a stream within the {len(ex.body)}-byte cap", account(ex), ex)
             )
+        elif ex.error and not ex.timed_out:
+            # A reset, a corrupt Content-Encoding: the body did not end as HTTP ends one.
+            findings.append(Finding("the response body to end cleanly", account(ex), ex))
         elif not v.events and not ex.timed_out:
             findings.append(Finding("at least one event", "no event in the stream", ex))
-    return findings if streams else nothing_to_judge("2xx event stream")
+    return findings if streams else no_stream(exchanges)
 
 
 def chunks_are_json(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -119,7 +209,7 @@ def chunks_are_json(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     for ex in streams:
         for index, reason in view(ex).not_json[:3]:
             findings.append(Finding(f"event {index}: JSON data or [DONE]", reason, ex))
-    return findings if streams else nothing_to_judge("2xx event stream")
+    return findings if streams else no_stream(exchanges)
 
 
 def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -137,7 +227,7 @@ def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                 )
             if len(findings) >= 6:
                 break
-    return findings if streams else nothing_to_judge("2xx event stream")
+    return findings if streams else no_stream(exchanges)
 
 
 def done_terminates(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -147,12 +237,8 @@ def done_terminates(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     for ex in streams:
         v = view(ex)
         if v.done_at is None:
-            last = v.events[-1].data[:80] if v.events else "(no event)"
-            why = " (the stream did not finish)" if ex.timed_out else ""
-            findings.append(
-                Finding("a final `data: [DONE]` event", f"no [DONE]; last event {last!r}{why}", ex)
-            )
-    return findings if streams else nothing_to_judge("2xx event stream")
+            findings.append(Finding("a final `data: [DONE]` event", account(ex), ex))
+    return findings if streams else no_stream(exchanges)
 
 
 def nothing_after_done(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -170,7 +256,7 @@ def nothing_after_done(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                     ex,
                 )
             )
-    return findings if streams else nothing_to_judge("2xx event stream")
+    return findings if streams else no_stream(exchanges)
 
 
 def consistent_identity(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
@@ -189,7 +275,7 @@ def consistent_identity(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                         ex,
                     )
                 )
-    return findings if streams else nothing_to_judge("2xx event stream")
+    return findings if streams else no_stream(exchanges)
 
 
 def _choice_chunks(ex: Exchange) -> list[dict[str, Any]]:
@@ -219,12 +305,12 @@ def first_delta_role(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                         ex,
                     )
                 )
-    return findings if streams else nothing_to_judge("2xx event stream")
+    return findings if streams else no_stream(exchanges)
 
 
 def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Each choice gets exactly one non-null finish_reason, in its last chunk."""
-    streams = [ex for ex in stream_answers(exchanges) if not ex.timed_out]
+    streams = [ex for ex in stream_answers(exchanges) if finished(ex)]
     findings = []
     for ex in streams:
         counts: dict[Any, int] = {}
@@ -237,13 +323,13 @@ def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                 findings.append(
                     Finding(f"choice {index}: exactly one non-null finish_reason", f"{count}", ex)
                 )
-    return findings if streams else nothing_to_judge("finished 2xx event stream")
+    return findings if streams else no_stream(exchanges, "finished 2xx event stream")
 
 
 def include_usage(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """stream_options.include_usage: one last chunk with `choices: []` and usage that adds up;
     `usage: null` on the chunks before it."""
-    streams = [ex for ex in stream_answers(exchanges) if _wants_usage(ex) and not ex.timed_out]
+    streams = [ex for ex in stream_answers(exchanges) if _wants_usage(ex) and finished(ex)]
     findings = []
     for ex in streams:
         chunks = [c for _, c in view(ex).chunks if isinstance(c, dict)]
@@ -271,7 +357,10 @@ def include_usage(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
             p, c, t = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
             if not all(isinstance(x, int) for x in (p, c, t)) or p + c != t:  # type: ignore[operator]
                 findings.append(Finding("usage with prompt + completion = total", str(usage), ex))
-    return findings if streams else nothing_to_judge("finished stream with include_usage")
+    if not streams:
+        asked = [ex for ex in exchanges if _wants_usage(ex)]
+        return no_stream(asked, "finished stream with include_usage")
+    return findings
 
 
 def _wants_usage(ex: Exchange) -> bool:
@@ -281,18 +370,23 @@ def _wants_usage(ex: Exchange) -> bool:
 
 
 def ends_in_time(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """The stream finishes within --stream-timeout; a stall is a finding, not a hung suite."""
-    findings = []
-    for ex in exchanges:
-        if ex.timed_out:
-            findings.append(
-                Finding(
-                    f"the stream to finish within {ctx.config.limits.stream_timeout:g} s",
-                    f"{ex.error}; {len(ex.body)} bytes had arrived",
-                    ex,
-                )
-            )
-    return findings
+    """The stream finishes within --stream-timeout, with no gap longer than --stall-timeout;
+    a stall is a finding, not a hung suite. Judged on streams that started (2xx headers):
+    a request that got no answer at all is content-type's finding."""
+    started = [
+        ex
+        for ex in exchanges
+        if ex.request.streaming and ex.status is not None and 200 <= ex.status < 300
+    ]
+    if not started:
+        return no_stream(exchanges, "started stream (2xx headers)")
+    limits = ctx.config.limits
+    expected = f"the stream to end within {limits.stream_timeout:g} s (--stream-timeout)"
+    if limits.stall_timeout < limits.stream_timeout:
+        expected += f", with no gap over {limits.stall_timeout:g} s (--stall-timeout)"
+    return [
+        Finding(expected, account(ex), ex) for ex in started if ex.timed_out and not finished(ex)
+    ]
 
 
 def _reassemble(ex: Exchange) -> dict[Any, str]:
@@ -308,9 +402,7 @@ def _reassemble(ex: Exchange) -> dict[Any, str]:
 
 def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The streamed text of a deterministic request equals its non-streamed text."""
-    streamed = [
-        ex for ex in stream_answers(exchanges) if "det" in ex.request.tags and not ex.timed_out
-    ]
+    streamed = [ex for ex in stream_answers(exchanges) if "det" in ex.request.tags and finished(ex)]
     plain = [(ex, b) for ex, b in json_answers(exchanges) if "det" in ex.request.tags]
     if not streamed or not plain:
         return nothing_to_judge("deterministic answer both streamed and not")

@@ -50,8 +50,8 @@ MAX_CHOICES = 128  # not documented anywhere: keeps one request from exhausting 
 LIMIT_FIELDS: dict[str, str] = {"gateway": "model", "compat": "n"}
 
 # Faults and variants that change how a JSON reply is written (see `send_reply`).
-_REPLY_FAULTS = frozenset({"invalid-utf8", "huge-body", "json-text-plain"})
-_REPLY_VARIANTS = frozenset({"extra-fields", "connection-close"})
+_REPLY_FAULTS = frozenset({"invalid-utf8", "huge-body", "json-text-plain", "json-nan", "gzip-bomb"})
+_REPLY_VARIANTS = frozenset({"extra-fields", "connection-close", "gzip"})
 _JSON_TYPE = (b"content-type", b"application/json")
 
 
@@ -112,7 +112,7 @@ class MockApp:
         self.gated = config.rate_limit is not None or self.expected_auth is not None
         # Error builders are stateless unless they echo the request's key: then one per request.
         self.shared_errors: dict[str | None, Errors] | None = None
-        if "key-echoed" not in faults:
+        if "key-echoed" not in faults and "wrong-key-echoed" not in faults:
             self.shared_errors = {name: Errors(name, config, None) for name in (*PROFILES, None)}
         self.extra_fields = "extra-fields" in variants
         self.plain_json = not (faults & _REPLY_FAULTS or variants & _REPLY_VARIANTS)
@@ -131,7 +131,7 @@ class MockApp:
         if route is None or self.gated or scope["method"] != "POST":
             reply = self.gate(scope, route)
             if reply is not None:
-                await self.send_reply(send, reply)
+                await self.send_reply(send, reply, scope)
                 return
             assert route is not None  # `gate` refuses every unknown path
         message = await receive()
@@ -144,16 +144,16 @@ class MockApp:
         try:
             request = self.parse_request(route, raw, scope)
         except Refused as refused:
-            await self.send_reply(send, refused.reply)
+            await self.send_reply(send, refused.reply, scope)
             return
         if request.stream and route.streams:
-            await self.stream(request, receive, send)
+            await self.stream(request, receive, send, scope)
             return
         body = answers.answer(request, self.config)
         if self.extra_fields:
             V.add_extra(body)
         if not self.plain_json:
-            await self.send_reply(send, Reply(200, body))
+            await self.send_reply(send, Reply(200, body), scope)
             return
         encoded = encoding.dumps_answer(body)
         headers = [_JSON_TYPE, (b"content-length", str(len(encoded)).encode())]
@@ -242,7 +242,7 @@ class MockApp:
             if name not in route.served and "unknown-model-200" not in faults:
                 raise Refused(self.errors(route, scope).unknown_model(name))
 
-    async def send_reply(self, send: Send, reply: Reply) -> None:
+    async def send_reply(self, send: Send, reply: Reply, scope: Scope | None = None) -> None:
         config = self.config
         if reply.raw is not None:
             body, content_type = reply.raw, reply.content_type
@@ -256,33 +256,50 @@ class MockApp:
                 body = encoding.corrupt_utf8(body)
             if "huge-body" in config.faults and reply.status == 200:
                 body = encoding.pad_json(body)
+            if "json-nan" in config.faults and reply.status == 200:
+                body = encoding.add_nan(body)
             content_type = (
                 "text/plain; charset=utf-8"
                 if "json-text-plain" in config.faults
                 else ("application/json")
             )
+        coded: tuple[tuple[bytes, bytes], ...] = ()
+        if reply.raw is None and encoding.gzips(config, _accept_encoding(scope)):
+            bomb = "gzip-bomb" in config.faults and reply.status == 200
+            body = (encoding.bomb(None) if bomb else b"") + encoding.gzip_body(body)
+            coded = encoding.GZIP_HEADERS
         headers = [
             (b"content-type", content_type.encode("latin-1")),
             (b"content-length", str(len(body)).encode("ascii")),
             *reply.headers,
+            *coded,
         ]
         if "connection-close" in config.variants:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
-    async def stream(self, request: params.Params, receive: Receive, send: Send) -> None:
+    async def stream(
+        self, request: params.Params, receive: Receive, send: Send, scope: Scope | None = None
+    ) -> None:
         config = self.config
         events = self.framer.events(streaming.chunks(request, config))
+        wire = streaming.StreamWire(config, _accept_encoding(scope))
         content_type = b"text/event-stream"
         if "stream-json-content-type" in config.faults:
             content_type = b"application/json"
-        headers = [(b"content-type", content_type), (b"cache-control", b"no-cache")]
+        headers = [(b"content-type", content_type), (b"cache-control", b"no-cache"), *wire.headers]
         if "connection-close" in config.variants:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if wire.prefix:  # gzip-bomb
+            await send({"type": "http.response.body", "body": wire.prefix, "more_body": True})
+        if "stream-reset-midway" in config.faults:
+            first = wire.event(events[0]) if events else b""
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+            raise streaming.StreamReset()  # uvicorn closes the connection mid-body
         if "stream-stall" in config.faults:
-            first = events[0] if events else b""
+            first = wire.event(events[0]) if events else b""
             await send({"type": "http.response.body", "body": first, "more_body": True})
             try:
                 while (await receive())["type"] != "http.disconnect":
@@ -296,13 +313,14 @@ class MockApp:
         for position, event in enumerate(events):
             if position and pause > 0:
                 await asyncio.sleep(pause)
+            event = wire.event(event)
             if tiny:
                 for piece in streaming.tiny_pieces(event):
                     await send({"type": "http.response.body", "body": piece, "more_body": True})
                     await asyncio.sleep(0)
             else:
                 await send({"type": "http.response.body", "body": event, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send({"type": "http.response.body", "body": wire.end(), "more_body": False})
 
 
 def _raw_header(scope: Scope, name: bytes) -> bytes | None:
@@ -310,6 +328,10 @@ def _raw_header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def _accept_encoding(scope: Scope | None) -> bytes | None:
+    return None if scope is None else _raw_header(scope, b"accept-encoding")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -38,6 +38,8 @@ class Errors:
         self.config = config
         # key-echoed: the Authorization value a request carried, to leak into error bodies
         self.echo = echo if "key-echoed" in config.faults else None
+        # wrong-key-echoed: only a 401 quotes it (a wrong key, as "Incorrect API key: ...")
+        self.echo_refused = echo if "wrong-key-echoed" in config.faults else self.echo
 
     def _message(self, text: str) -> str:
         return f"{text} (Authorization: {self.echo})" if self.echo else text
@@ -63,8 +65,8 @@ class Errors:
 
     def unauthorized(self) -> Reply:
         text = (
-            f"Incorrect API key provided: {self.echo}"
-            if self.echo
+            f"Incorrect API key provided: {self.echo_refused}"
+            if self.echo_refused
             else "Missing or invalid API key: send 'Authorization: Bearer <key>'"
         )
         if self.compat:

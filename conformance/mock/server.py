@@ -7,6 +7,7 @@ hello-world runs on the very same settings through `uvicorn_config`).
 from __future__ import annotations
 
 import importlib.util
+import logging
 import socket
 import sys
 from typing import Any
@@ -16,6 +17,7 @@ import uvicorn
 from conformance.mock import validation
 from conformance.mock.app import MockApp
 from conformance.mock.config import MockConfig
+from conformance.mock.streaming import StreamReset
 from conformance.profiles import PROFILES
 
 GRACEFUL_SHUTDOWN_S = 1  # stalled streams (stream-stall) must not hold an exit up
@@ -60,7 +62,18 @@ class _Server(uvicorn.Server):
             sys.stdout.flush()
 
 
+class _QuietDeliberateResets(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application" traceback for a `StreamReset`: the
+    stream-reset-midway fault breaks streams on purpose, and one traceback per stream would
+    bury any real error in the mock's stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, StreamReset)
+
+
 def run(app: Any, sock: socket.socket, line: str) -> int:
-    server = _Server(uvicorn_config(app), line)
+    server = _Server(uvicorn_config(app), line)  # configures uvicorn's loggers: filter after
+    logging.getLogger("uvicorn.error").addFilter(_QuietDeliberateResets())
     server.run(sockets=[sock])
     return 0

@@ -93,6 +93,7 @@ class Framer:
         self.keepalive = b": keep-alive" + self.eol + self.eol
         # resolved once: every event of every stream asks
         self.corrupt = "invalid-utf8" in config.faults
+        self.nan = "json-nan" in config.faults
         self.multiline = "sse-multiline" in config.variants
         self.keepalives = "sse-keepalive" in config.variants
         self.non_json = "stream-non-json-event" in config.faults
@@ -101,6 +102,8 @@ class Framer:
         raw = encoding.dumps_answer(chunk)
         if self.corrupt:
             raw = encoding.corrupt_utf8(raw)
+        if self.nan:
+            raw = encoding.add_nan(raw)
         if self.multiline:
             first, rest = _split_at_whitespace(chunk, raw)
             if first:
@@ -155,3 +158,31 @@ def tiny_pieces(data: bytes) -> Iterator[bytes]:
         yield data[at : at + size]
         at += size
         turn += 1
+
+
+class StreamReset(Exception):
+    """Raised by the app mid-stream to break the connection off (stream-reset-midway).
+
+    An ASGI app cannot send a TCP reset; raising after the response started makes uvicorn
+    close the connection without the chunked body's last chunk, which is what a client sees
+    when a server process crashes or a proxy drops it mid-stream. `server` keeps uvicorn
+    from logging a traceback for this deliberate one.
+    """
+
+
+class StreamWire:
+    """The bytes of one stream on the wire: gzip-compressed per event when the variant (or
+    the bomb fault) is on and the client accepts gzip, else the events as they are."""
+
+    def __init__(self, config: MockConfig, accept_encoding: bytes | None) -> None:
+        self.gzip = encoding.GzipStream() if encoding.gzips(config, accept_encoding) else None
+        self.headers = encoding.GZIP_HEADERS if self.gzip is not None else ()
+        self.prefix = b""  # gzip-bomb: a gzip member of padding before the stream's own
+        if self.gzip is not None and "gzip-bomb" in config.faults:
+            self.prefix = encoding.bomb(Framer(config).eol)
+
+    def event(self, data: bytes) -> bytes:
+        return data if self.gzip is None else self.gzip.event(data)
+
+    def end(self) -> bytes:
+        return b"" if self.gzip is None else self.gzip.end()

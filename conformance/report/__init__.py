@@ -9,6 +9,7 @@ by a newer complete one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import tempfile
@@ -53,17 +54,33 @@ def atomic_write(path: Path, text: str) -> Path:
 
 
 def write_reports(
-    report: RunReport | Mapping[str, Any], directory: Path, secrets: Sequence[str] = ()
+    report: RunReport | Mapping[str, Any],
+    directory: Path,
+    secrets: Sequence[str] = (),
+    recording: Callable[[Path], dict[str, Any]] | None = None,
 ) -> list[Path]:
     """Write the four report files into `directory` (created if missing).
 
     Every string is scrubbed of `secrets` (the API key), bounded to ~8 KB per field and made
     encodable before any writer sees it. Odd field values never raise; only filesystem
     errors (an unwritable directory) do, as OSError.
+
+    `recording` writes exchanges.har into the directory first (see `report.har`) and gives
+    the `recording` field that names it by its sha256 in report.json.
     """
+    written: list[Path] = []
+    if recording is not None:
+        named = recording(Path(directory))
+        if isinstance(report, RunReport):
+            report = dataclasses.replace(report, recording=named)
+        else:
+            report = {**report, "recording": named}
+        written.append(Path(directory) / str(named["file"]))
     clean = clean_report(report, Scrubber(secrets))
     # A last pass over each whole file: two innocent neighbouring fields could spell a key.
     # Only for key-length secrets: a short one could match the file's own markup and break it.
     final = Scrubber([s for s in secrets if len(s) >= FINAL_PASS_MIN], limit=sys.maxsize)
     directory = Path(directory)
-    return [atomic_write(directory / name, final(render(clean))) for name, render in FILES.items()]
+    return [
+        atomic_write(directory / name, final(render(clean))) for name, render in FILES.items()
+    ] + written

@@ -212,6 +212,8 @@ def clean_report(report: RunReport | Mapping[str, Any], clean: Clean) -> RunRepo
         error=None if error is None else _text(error, clean),
         results=[_check(r, clean) for r in _list(data.get("results"))],
         schema_version=SCHEMA_VERSION if schema is None else schema,
+        recording=_tree(data["recording"], clean) if _dict(data.get("recording")) else None,
+        baseline=_tree(data["baseline"], clean) if _dict(data.get("baseline")) else None,
     )
 
 

@@ -40,7 +40,7 @@ CASES: list[tuple[str, tuple[str, ...], object, Judge, str | None]] = [
         ("positive", "json"),
         CHAT,
         semantics.model_echoed,
-        "model 'interop/tiny-llama'",
+        'model "interop/tiny-llama"',
     ),
     (
         "interop/transformers/chat-temperature-above-2.json",

@@ -1,0 +1,208 @@
+"""Judges that compare two answers: a cut one with the uncut one, a stopped one with the
+unstopped one, a stream with its plain twin, and seeded answers with each other.
+
+No document promises that a request repeated at temperature 0 gives the same text, so every
+comparison with the temperature-0 answer first establishes that the target repeats itself
+for it (`answers.determinism`); where it does not, the check is skipped and says so. The
+seed check is different: repeatability with a seed is the very rule it judges (004's seed
+"as deterministic as possible", SHOULD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from conformance.checks.answers import Answer, Choice, answers, determinism, shown, tagged
+from conformance.checks.base import Context, Finding, Outcome, Skip, nothing_to_judge
+from conformance.checks.usage import count
+from conformance.exchange import Exchange
+
+
+def _by_index(answer: Answer) -> dict[Any, Choice]:
+    return {c.index: c for c in answer.choices}
+
+
+def _limit(answer: Answer) -> int | None:
+    return count(answer.request.get("max_tokens"))
+
+
+def _used(answer: Answer, choice: Choice) -> int | None:
+    """The completion tokens of one choice, where the answer says them."""
+    if isinstance(choice.usage, dict):
+        return count(choice.usage.get("completion_tokens"))
+    if len(answer.choices) == 1 and isinstance(answer.usage, dict):
+        return count(answer.usage.get("completion_tokens"))
+    return None
+
+
+def _cut_shown(
+    answer: Answer, choice: Choice, whole: str | None, proven: dict[Any, str]
+) -> tuple[bool, str]:
+    """Whether the answer itself shows that max_tokens cut this choice, and why (not)."""
+    limit = _limit(answer)
+    text = choice.text
+    if limit is None or text is None or whole is None:
+        return False, "no text or no max_tokens to compare"
+    if not (len(whole) > len(text) and whole.startswith(text)):
+        return False, (
+            f"the uncut temperature-0 text {shown(whole, 80)} does not continue the "
+            f"{answer.how} text {shown(text, 80)}"
+        )
+    used = _used(answer, choice)
+    if used is not None:
+        if used < limit:
+            return False, (
+                f"the {answer.how} answer used {used} completion token(s), fewer than "
+                f"max_tokens {limit}: it may have ended by itself"
+            )
+        return True, (
+            f"it used all max_tokens={limit} tokens ({used}) and the uncut temperature-0 "
+            "answer continues past its text"
+        )
+    if answer.streamed and proven.get(choice.index) == text:
+        return True, "its text is the non-streamed answer's that used all max_tokens tokens"
+    return False, f"the {answer.how} answer does not say how many tokens it used"
+
+
+def length_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """A choice that max_tokens cut says finish_reason "length" (not "stop").
+
+    "Cut" only where the answer shows it: it used all max_tokens tokens and the same request
+    without the tight limit (established deterministic) continues past its text; a streamed
+    twin without usage counts as cut when its text is that proven-cut text."""
+    all_answers = answers(exchanges)
+    uncut = determinism(all_answers)
+    if isinstance(uncut, Skip):
+        return uncut
+    cut = sorted((a for a in tagged(all_answers, "cut") if a.complete), key=lambda a: a.streamed)
+    if not cut:
+        return nothing_to_judge("answer to the request with a tight max_tokens")
+    whole = _by_index(uncut)
+    proven: dict[Any, str] = {}
+    findings = []
+    judged = 0
+    why_not = ""
+    for answer in cut:
+        for choice in answer.choices:
+            other = whole.get(choice.index)
+            shows, why = _cut_shown(answer, choice, other.text if other else None, proven)
+            if not shows:
+                why_not = why_not or why
+                continue
+            judged += 1
+            if not answer.streamed:
+                proven[choice.index] = choice.text or ""
+            if choice.finish_reason != "length":
+                findings.append(
+                    Finding(
+                        f'choice {choice.index}: finish_reason "length" ({answer.how} answer: '
+                        f"{why})",
+                        shown(choice.finish_reason),
+                        answer.exchange,
+                    )
+                )
+    if not judged:
+        return Skip(f"nothing shows that max_tokens cut an answer: {why_not}")
+    return findings
+
+
+def _stops(answer: Answer) -> list[str]:
+    stop = answer.request.get("stop")
+    items = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    return [s for s in items if isinstance(s, str) and s]
+
+
+def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """Where the uncut temperature-0 text contains a stop string, the stopped answer is that
+    text cut just before it, with finish_reason "stop" (not judged on gateway: A05)."""
+    all_answers = answers(exchanges)
+    uncut = determinism(all_answers)
+    if isinstance(uncut, Skip):
+        return uncut
+    stopped = [a for a in tagged(all_answers, "stop") if a.complete]
+    if not stopped:
+        return nothing_to_judge("answer to the request with stop")
+    whole = _by_index(uncut)
+    findings = []
+    judged = 0
+    for answer in stopped:
+        stops = _stops(answer)
+        for choice in answer.choices:
+            other = whole.get(choice.index)
+            text = other.text if other else None
+            hits = [text.index(s) for s in stops if text is not None and s in text]
+            if text is None or not hits:
+                continue
+            judged += 1
+            expected = text[: min(hits)]
+            if choice.text != expected:
+                findings.append(
+                    Finding(
+                        f"choice {choice.index}: text {shown(expected)} (the uncut text cut "
+                        f"before the stop string; {answer.how} answer)",
+                        shown(choice.text),
+                        answer.exchange,
+                    )
+                )
+            if ctx.op.profile != "gateway" and choice.finish_reason != "stop":
+                findings.append(
+                    Finding(
+                        f'choice {choice.index}: finish_reason "stop" ({answer.how} answer)',
+                        shown(choice.finish_reason),
+                        answer.exchange,
+                    )
+                )
+    if not judged:
+        return Skip(
+            "the uncut temperature-0 text contains none of the stop strings: nothing shows "
+            "where an answer had to stop"
+        )
+    return findings
+
+
+def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """The streamed text of a temperature-0 request equals its non-streamed text."""
+    all_answers = answers(exchanges)
+    uncut = determinism(all_answers)
+    if isinstance(uncut, Skip):
+        return uncut
+    streams = [a for a in tagged(all_answers, "det", streamed=True) if a.complete]
+    if not streams:
+        return nothing_to_judge("finished stream of the temperature-0 request")
+    plain = _by_index(uncut)
+    findings = []
+    for stream in streams:
+        got = _by_index(stream)
+        for index, choice in plain.items():
+            streamed = got.get(index)
+            if streamed is None or streamed.text != choice.text:
+                findings.append(
+                    Finding(
+                        f"choice {index}: streamed text {shown(choice.text)} (the non-streamed "
+                        "text of the same request)",
+                        shown(streamed.text) if streamed else "no such choice in the stream",
+                        stream.exchange,
+                    )
+                )
+    return findings
+
+
+def seed_deterministic(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """The same request with the same seed gives the same text, streamed or not."""
+    seeded = [a for a in tagged(answers(exchanges), "seed") if a.complete]
+    if len(seeded) < 2:
+        return nothing_to_judge("pair of 2xx answers to the seeded request")
+    first = seeded[0]
+    findings = []
+    for other in seeded[1:]:
+        if other.texts() != first.texts():
+            findings.append(
+                Finding(
+                    "the same texts for the same request and seed",
+                    f"{shown(first.texts(), 190)} ({first.how}) then "
+                    f"{shown(other.texts(), 190)} ({other.how})",
+                    other.exchange,
+                )
+            )
+    return findings
