@@ -96,7 +96,7 @@ class Applied:
             f"{len(self.unexpected)} not in the baseline"
         ]
         if self.now_pass:
-            out.append(f"  {len(self.now_pass)} baseline entr{'y' if len(self.now_pass) == 1 else 'ies'} now pass; remove:")
+            out.append(f"  {len(self.now_pass)} baseline entries now pass; remove them:")
             out += [f"    {check}" for check in self.now_pass]
         if self.not_judged:
             out.append(f"  {len(self.not_judged)} baseline entries were not judged in this run:")
@@ -112,10 +112,10 @@ def apply(baseline: Baseline, results: Iterable[CheckResult]) -> Applied:
             listed = result.id in baseline.accepted
             (applied.accepted if listed else applied.unexpected).append(result.id)
     for check in baseline.accepted:
-        result = seen.get(check)
-        if result is not None and result.verdict == "pass":
+        found = seen.get(check)
+        if found is not None and found.verdict == "pass":
             applied.now_pass.append(check)
-        elif result is None or result.verdict == "skip":
+        elif found is None or found.verdict == "skip":
             applied.not_judged.append(check)
     return applied
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import yaml
 
-from conformance import plan, spec
+from conformance import plan
 from conformance.checks import (
     compare,
+    edges,
     http,
     load,
     rejections,
@@ -225,25 +226,28 @@ ROWS: tuple[Row, ...] = (
 
 
 def _bound_checks(op: Operation) -> list[Check]:
-    """One check per documented bound, its words the spec's own x-source for the field."""
+    """The checks derived from the request schema (`conformance.derived`): one per documented
+    constraint (`bounds/<field>-<keyword>`: the bound served, just past it refused; a SHOULD
+    constraint makes a SHOULD check) and one per documented legal edge (`edges/<field>-null-
+    accepted`, `edges/<field>-forms`: served). Their words are the spec's own x-source."""
+    judges: dict[str, Judge] = {
+        "bounds": rejections.bound_enforced,
+        "edges": edges.legal_edge_served,
+    }
     out = []
-    for field, keyword, _at, _past, node in plan.bounds(op):
-        kebab = {
-            "minItems": "min-items",
-            "exclusiveMinimum": "exclusive-minimum",
-            "exclusiveMaximum": "exclusive-maximum",
-        }.get(keyword, keyword)
-        level: Level = "SHOULD" if node.get("x-level") == "SHOULD" else "MUST"
+    for rule in plan.derived_rules(op):
+        if rule.area is None:
+            continue  # its probes feed a catalogue check (wrong-type, missing-field, ...)
         out.append(
             Check(
-                f"{op.profile}/{op.name}/bounds/{field}-{kebab}",
+                f"{op.profile}/{op.name}/{rule.area}/{rule.name}",
                 op,
-                "bounds",
-                level,
-                f"{field} {keyword} {node[keyword]}: the bound served, just past it refused",
-                (spec.x_source(node) or f"{op.request_schema}.{field}",),
-                tagged(f"bound:{field}:{keyword}"),
-                rejections.bound_enforced,
+                rule.area,
+                rule.level,
+                rule.title,
+                (rule.source or f"{op.request_schema}.{rule.name}",),
+                tagged(rule.tag),
+                judges[rule.area],
             )
         )
     return out

@@ -184,7 +184,7 @@ def _run_mock(argv: list[str]) -> int:
     entry = getattr(module, "main", None)
     if not callable(entry):
         raise UsageError("conformance mock: conformance.mock.__main__ has no main()")
-    code = entry(argv)
+    code = entry(argv, prog="conformance mock")
     return code if isinstance(code, int) else EXIT_OK
 
 

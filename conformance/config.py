@@ -129,7 +129,7 @@ def check_target_url(url: str) -> str:
         raise ConfigError(f"--target-url {url!r}: no ?query or #fragment; {shape}")
     if parts.username or parts.password:
         raise ConfigError(
-            f"--target-url: no user:password@ in the URL (it would be printed); "
+            "--target-url: no user:password@ in the URL (it would be printed); "
             "pass the key with --api-key or CONFORMANCE_API_KEY"
         )
     return url.strip().rstrip("/")

@@ -14,6 +14,7 @@ does wake them, so a stopped run ends in well under a second whatever the target
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -98,10 +99,9 @@ class _Stream(httpcore.NetworkStream):
         if isinstance(sock, socket.socket):
             # socket.socket's own shutdown, not SSLSocket's: that one also drops the TLS
             # state under the feet of the thread still reading from it.
-            try:
+            # An OSError: already closed by the other side, nothing is blocked on it.
+            with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the other side: nothing is blocked on it
 
 
 class _Backend(httpcore.NetworkBackend):

@@ -70,6 +70,7 @@ class Node:
     schema: dict[str, Any]  # $ref resolved
     level: Level  # its own x-level, else the nearest ancestor's
     source: str  # its own x-source, else the nearest ancestor's ("file: words")
+    convention: str  # a SHOULD node's x-convention (its own or its SHOULD ancestor's), or ""
     branch: str | None  # "anyOf/1" when it only applies to values of one alternative
     required: bool  # its location is a property its parent object requires (or the root)
 
@@ -87,6 +88,14 @@ class Constraint:
     @property
     def level(self) -> Level:
         return self.node.level
+
+
+def words(node: Node) -> str:
+    """The words a check derived from this node cites: the document's, and for a SHOULD node
+    the convention that makes it a rule."""
+    if node.level == "SHOULD" and node.convention:
+        return f"{node.source} (OpenAI convention: {node.convention})"
+    return node.source
 
 
 def label(where: Where) -> str:
@@ -107,7 +116,7 @@ def nodes(profile: str, schema_name: str) -> tuple[Node, ...]:
     """Every schema object of a request schema, refs followed (each ref once per path)."""
     root = spec.component(profile, schema_name)
     out: list[Node] = []
-    _walk(profile, root, (), "MUST", "", None, True, frozenset(), out)
+    _walk(profile, root, (), "MUST", "", "", None, True, frozenset(), out)
     return tuple(out)
 
 
@@ -117,6 +126,7 @@ def _walk(
     where: Where,
     level: Level,
     source: str,
+    convention: str,
     branch: str | None,
     required: bool,
     refs: frozenset[str],
@@ -135,22 +145,35 @@ def _walk(
             return
     level = _level(raw, _level(node, level))
     source = spec.x_source(raw) or spec.x_source(node) or source
-    out.append(Node(where, node, level, source, branch, required))
+    own = str(raw.get("x-convention") or node.get("x-convention") or "")
+    convention = (own or convention) if level == "SHOULD" else ""
+    out.append(Node(where, node, level, source, convention, branch, required))
     needed = set(node.get("required", []))
     for name, child in node.get("properties", {}).items():
         if isinstance(child, dict):
-            _walk(profile, child, (*where, name), level, source, branch, name in needed, refs, out)
+            _walk(
+                profile,
+                child,
+                (*where, name),
+                level,
+                source,
+                convention,
+                branch,
+                name in needed,
+                refs,
+                out,
+            )
     items = node.get("items")
     if isinstance(items, dict):
-        _walk(profile, items, (*where, ITEM), level, source, branch, True, refs, out)
+        _walk(profile, items, (*where, ITEM), level, source, convention, branch, True, refs, out)
     for member in node.get("allOf", []):
         if isinstance(member, dict):
-            _walk(profile, member, where, level, source, branch, required, refs, out)
+            _walk(profile, member, where, level, source, convention, branch, required, refs, out)
     for key in _CHOICES:
         for i, member in enumerate(node.get(key, [])):
             if isinstance(member, dict):
                 alt = f"{key}/{i}" if branch is None else f"{branch}/{key}/{i}"
-                _walk(profile, member, where, level, source, alt, required, refs, out)
+                _walk(profile, member, where, level, source, convention, alt, required, refs, out)
 
 
 def constraints(op: Operation) -> list[Constraint]:
@@ -186,7 +209,10 @@ def types(schema: dict[str, Any]) -> set[str]:
 def location_types(op: Operation, where: Where) -> set[str]:
     """The JSON types a location may hold (every schema object on it agrees, so: the union of
     those that name one)."""
-    found = [types(n.schema) for n in at(op, where) if n.branch is None and types(n.schema)]
+    nodes_here = at(op, where)
+    found = [types(n.schema) for n in nodes_here if n.branch is None and types(n.schema)]
+    if not found:  # a location inside one alternative only (gateway's model list items)
+        found = [types(n.schema) for n in nodes_here if types(n.schema)]
     return set.intersection(*found) if found else set()
 
 

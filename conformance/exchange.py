@@ -134,7 +134,9 @@ class Exchange:
         if self.encoded:
             size += f" ({self.wire_bytes} bytes {self.content_encoding} on the wire)"
         if not self.pieces:
-            return f"no byte of the body ({size})" if self.wire_bytes else "no byte of the body"
+            if self.wire_bytes:
+                return f"{self.wire_bytes} bytes {self.content_encoding} that decode to nothing"
+            return "no byte of the body"
         return f"{size} over {self.pieces[-1][0]:.1f} s"
 
     def cap_message(self) -> str:
@@ -388,7 +390,7 @@ class _Receiver:
                     f"{self._limit_words(self.total_name)}",
                 )
                 return
-        if decoder is not None and ex.error is None:
+        if decoder is not None and ex.error is None and ex.wire_bytes:  # no body: no coding
             try:
                 decoder.finish()
             except DecodeError as exc:
@@ -436,7 +438,11 @@ class _Receiver:
             ending = f" until the {self._limit_words(limit)}"
             if now > self.total + 0.05:  # a read that began late ran past the whole limit
                 ending += f" ended it at {now:.1f} s"
-        self._end(limit, f"timed out: {self._arrival()}, then nothing for {gap:.1f} s{ending}")
+        if self.ex.pieces or self.ex.wire_bytes:
+            got = f"{self._arrival()}, then nothing for {gap:.1f} s"
+        else:
+            got = f"the headers came at {self.last:.1f} s, then no byte of the body for {gap:.1f} s"
+        self._end(limit, f"timed out: {got}{ending}")
 
     def broke(self, exc: httpx.HTTPError, text: str) -> None:
         cause = f"{type(exc).__name__}: {text}"
@@ -446,7 +452,8 @@ class _Receiver:
             if self.ex.status is None:
                 self._end("reset", cause)
             else:
-                self._end("reset", f"the connection broke: {self._arrival()}, then {cause}")
+                got = self._arrival() if self.ex.wire_bytes else "the headers, no byte of the body"
+                self._end("reset", f"the connection broke: {got}, then {cause}")
         else:
             self._end("error", cause)
 

@@ -77,11 +77,19 @@ OPTIONS: tuple[Option, ...] = (
         "NAME",
         starts=True,
     ),
-    Option("--depth", "generated cases per operation: quick, standard or thorough "
-           "(default: quick)", "quick|standard|thorough", starts=True),  # fmt: skip
-    Option("--level", "which failures fail the run: must, or should as well "
-           "(default: must; SHOULD failures are then listed apart)", "must|should",
-           starts=True),  # fmt: skip
+    Option(
+        "--depth",
+        "generated cases per operation: quick, standard or thorough (default: quick)",
+        "quick|standard|thorough",
+        starts=True,
+    ),
+    Option(
+        "--level",
+        "which failures fail the run: must, or should as well "
+        "(default: must; SHOULD failures are then listed apart)",
+        "must|should",
+        starts=True,
+    ),
     Option(
         "--report-dir",
         "write report.json, report.html, junit.xml and summary.md here; checked for "
@@ -115,8 +123,9 @@ OPTIONS: tuple[Option, ...] = (
         "system's, or $SSL_CERT_FILE)",
         "PATH",
     ),
-    Option("--insecure", "do not verify the target's TLS certificate (default: verify)",
-           flag_only=True),  # fmt: skip
+    Option(
+        "--insecure", "do not verify the target's TLS certificate (default: verify)", flag_only=True
+    ),
     Option(
         "--request-timeout",
         "seconds for connecting, waiting for the status line and headers, and reading a "

@@ -1,32 +1,44 @@
 """Which requests a run sends: fixed probes derived from the spec, plus generated cases.
 
-Bounds, types and required fields are read from the request schema, never hand-listed, so
-a spec edit moves the probes with it. Everything here is pure; nothing is sent.
+The fixed probes are the semantic ones (requests whose answers relate to each other or to
+the body: deterministic pairs, a cut, a stop, n, a seed, a prompt array, each with its
+streamed twin where the operation streams) and the ones derived from the request schema
+(`conformance.derived`: every constraint at and past its edge, wrong types, missing
+required fields, null and every form where documented). Nothing is hand-listed, so a spec
+edit moves the probes with it. Everything here is pure; nothing is sent.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from conformance import spec
+from conformance import constraints, derived, spec
 from conformance.checks.base import Probe
 from conformance.config import RunConfig
 from conformance.exchange import Request
 from conformance.profiles import PROFILES, Operation
 
 PROMPT = "Write one short sentence about the sea."
+# The same request with a longer prompt: prompt_tokens must grow with it.
+LONG_PROMPT = (
+    "Read this carefully before you answer. The harbour was quiet that morning; gulls "
+    "circled over the fishing boats, the tide was turning, and an old ferry waited by the "
+    "pier for passengers who were late. Now write one short sentence about the sea."
+)
 MAX_TOKENS = 16
 UNKNOWN_MODEL = "conformance-unknown-model-7f3a9c"
 STOP = "e"  # almost every English sentence contains it, so a stop on it is exercised
-BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems")
 
 
 def base_payload(op: Operation, config: RunConfig, **extra: Any) -> dict[str, Any]:
-    models = config.models[op.profile]
-    model: Any = list(models) if op.profile == "gateway" and len(models) > 1 else models[0]
+    return _payload(op, config.models, **extra)
+
+
+def _payload(op: Operation, models: dict[str, tuple[str, ...]], **extra: Any) -> dict[str, Any]:
+    names = models[op.profile]
+    model: Any = list(names) if op.profile == "gateway" and len(names) > 1 else names[0]
     payload: dict[str, Any] = {"model": model}
     if op.kind == "chat":
         payload["messages"] = [{"role": "user", "content": PROMPT}]
@@ -57,63 +69,19 @@ def required_fields(op: Operation) -> list[str]:
     return list(schema.get("required", []))
 
 
-def _types(node: dict[str, Any]) -> set[str]:
-    raw = node.get("type")
-    if isinstance(raw, str):
-        return {raw}
-    if isinstance(raw, list):
-        return set(raw)
-    out: set[str] = set()
-    for key in ("anyOf", "oneOf"):
-        for alt in node.get(key, []):
-            if isinstance(alt, dict):
-                out |= _types(alt)
-    return out
+def _twin(op: Operation, probes: list[Probe], name: str, tags: set[str], payload: Any) -> None:
+    """A probe and, where the operation streams, its streamed twin: the same body with
+    `stream: true`, tagged like it with "stream" for "json" (semantic rules hold for streamed
+    answers too, and a server honouring them only without `stream` is a common bug)."""
+    probes.append(_probe(op, name, {*tags, "json"}, _post(op, payload)))
+    if op.chunk_schema:
+        probes.append(
+            _probe(op, f"stream-{name}", {*tags, "stream"}, _post(op, {**payload, "stream": True}))
+        )
 
 
-def bounds(op: Operation) -> Iterator[tuple[str, str, Any, Any, dict[str, Any]]]:
-    """(field, keyword, value at the bound (valid), value just past it (invalid), node)."""
-    for name, node in request_properties(op).items():
-        types = _types(node)
-        step: float = 1 if "integer" in types and "number" not in types else 0.0001
-        for keyword in BOUND_KEYWORDS:
-            if keyword not in node:
-                continue
-            limit = node[keyword]
-            if keyword == "minimum":
-                yield name, keyword, limit, _round(limit - step), node
-            elif keyword == "maximum":
-                yield name, keyword, limit, _round(limit + step), node
-            elif keyword == "exclusiveMinimum":
-                yield name, keyword, _round(limit + step), limit, node
-            elif keyword == "exclusiveMaximum":
-                yield name, keyword, _round(limit - step), limit, node
-            elif keyword == "minItems" and limit >= 1:
-                item = "###"
-                yield name, keyword, [item] * limit, [item] * (limit - 1), node
-
-
-def _round(value: float) -> float:
-    return round(value, 6) if isinstance(value, float) else value
-
-
-def wrong_type_values(node: dict[str, Any]) -> tuple[Any | None, Any | None]:
-    """(a value of a wrong, non-coercible type; a boolean where a number belongs, or None)."""
-    types = _types(node)
-    if types & {"number", "integer"}:
-        return "not-a-number", True
-    if "string" in types:
-        return 12345, None
-    if "array" in types:
-        return {"not": "an array"}, None
-    if "boolean" in types:
-        return "maybe", None
-    if "object" in types:
-        return ["not", "an", "object"], None
-    return None, None
-
-
-def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
+def semantic_probes(op: Operation, config: RunConfig) -> list[Probe]:
+    """Positive requests whose answers have a known relation to each other or to the body."""
     probes: list[Probe] = []
     add = probes.append
     props = request_properties(op)
@@ -122,25 +90,40 @@ def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
     add(_probe(op, "basic-repeat", {"positive", "json", "repeat"}, _post(op, basic)))
     det = base_payload(op, config, temperature=0)
     add(_probe(op, "deterministic", {"positive", "json", "det"}, _post(op, det)))
-    cut = base_payload(op, config, temperature=0, max_tokens=2)
-    add(_probe(op, "cut", {"positive", "json", "cut"}, _post(op, cut)))
-    if "stop" in props:
-        stop = base_payload(op, config, temperature=0, stop=[STOP])
-        add(_probe(op, "stop", {"positive", "json", "stop"}, _post(op, stop)))
+    # The same request again: a check comparing answers first establishes that the target
+    # is deterministic for it (no document promises that it is).
+    add(_probe(op, "det-repeat", {"positive", "json", "det", "det-repeat"}, _post(op, det)))
     if op.chunk_schema:
         add(
             _probe(
                 op, "stream", {"positive", "stream", "basic"}, _post(op, {**basic, "stream": True})
             )
         )
+        stream_det = {**det, "stream": True}
         add(
-            _probe(
-                op,
-                "stream-deterministic",
-                {"positive", "stream", "det"},
-                _post(op, {**det, "stream": True}),
-            )
+            _probe(op, "stream-deterministic", {"positive", "stream", "det"}, _post(op, stream_det))
         )
+    _twin(
+        op,
+        probes,
+        "cut",
+        {"positive", "cut"},
+        base_payload(op, config, temperature=0, max_tokens=2),
+    )
+    if "stop" in props:
+        _twin(
+            op,
+            probes,
+            "stop",
+            {"positive", "stop"},
+            base_payload(op, config, temperature=0, stop=[STOP]),
+        )
+    long = base_payload(op, config)
+    if op.kind == "chat":
+        long["messages"] = [{"role": "user", "content": LONG_PROMPT}]
+    else:
+        long["prompt"] = LONG_PROMPT
+    add(_probe(op, "long-prompt", {"positive", "json", "long-prompt"}, _post(op, long)))
     if "stream_options" in props:
         payload = {**basic, "stream": True, "stream_options": {"include_usage": True}}
         if "n" in props:
@@ -154,14 +137,67 @@ def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
             )
         )
     if "n" in props:
-        add(_probe(op, "n", {"positive", "json", "n"}, _post(op, {**basic, "n": 3})))
+        _twin(op, probes, "n", {"positive", "n"}, {**basic, "n": 3})
     if "seed" in props:
         seeded = base_payload(op, config, temperature=1, seed=42)
         add(_probe(op, "seed-a", {"positive", "json", "seed"}, _post(op, seeded)))
         add(_probe(op, "seed-b", {"positive", "json", "seed"}, _post(op, seeded)))
-    if op.kind == "text" and "array" in _types(props.get("prompt", {})):
-        arr = {**basic, "prompt": ["Say hello.", "Say goodbye."]}
-        add(_probe(op, "prompt-array", {"positive", "json", "prompt-array"}, _post(op, arr)))
+        if op.chunk_schema:
+            add(
+                _probe(
+                    op,
+                    "stream-seed",
+                    {"positive", "stream", "seed"},
+                    _post(op, {**seeded, "stream": True}),
+                )
+            )
+    if op.kind == "text" and "array" in constraints.location_types(op, ("prompt",)):
+        _twin(
+            op,
+            probes,
+            "prompt-array",
+            {"positive", "prompt-array"},
+            {**basic, "prompt": list(derived.PROMPTS)},
+        )
+    return probes
+
+
+def derived_rules(op: Operation, config: RunConfig | None = None) -> tuple[derived.Rule, ...]:
+    """The rules derived from the request schema (`conformance.derived`), built on the run's
+    basic payload (without a config: the profile's default models, as the catalogue does)."""
+    if config is None:
+        models = {op.profile: PROFILES[op.profile].default_models}
+        return derived.rules(op, _payload(op, models))
+    return derived.rules(op, base_payload(op, config))
+
+
+def _derived_probes(op: Operation, config: RunConfig, probes: list[Probe]) -> None:
+    """Add every derived probe; a legal-edge case whose body a semantic probe already sends
+    (the prompt string of `basic`, the array of `prompt-array`) tags that probe instead."""
+    for rule in derived_rules(op, config):
+        for case in rule.cases:
+            if "edge" in case.tags:
+                twin = next(
+                    (
+                        i
+                        for i, p in enumerate(probes)
+                        if {"positive", "json"} <= p.tags and p.request.json_body == case.body
+                    ),
+                    None,
+                )
+                if twin is not None:
+                    old = probes[twin]
+                    tags = old.tags | case.tags
+                    request = replace(old.request, tags=tags)
+                    probes[twin] = replace(old, request=request, tags=tags)
+                    continue
+            probes.append(_probe(op, case.key, set(case.tags), _post(op, case.body), **case.meta))
+
+
+def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
+    probes = semantic_probes(op, config)
+    add = probes.append
+    basic = base_payload(op, config)
     add(
         _probe(
             op,
@@ -179,64 +215,7 @@ def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
                 _post(op, {**basic, "model": config.not_ready_model}),
             )
         )
-    for name, keyword, at, past, node in bounds(op):
-        base = f"bound/{name}/{keyword}"
-        tags = {"bound", f"bound:{name}:{keyword}"}
-        add(
-            _probe(
-                op,
-                f"{base}/at",
-                tags | {"positive", "json", "at"},
-                _post(op, {**basic, name: at}),
-                field=name,
-                keyword=keyword,
-                value=at,
-                source=spec.x_source(node),
-            )
-        )
-        add(
-            _probe(
-                op,
-                f"{base}/past",
-                tags | {"reject", "past"},
-                _post(op, {**basic, name: past}),
-                field=name,
-                keyword=keyword,
-                value=past,
-                source=spec.x_source(node),
-            )
-        )
-    for name, node in props.items():
-        wrong, boolean = wrong_type_values(node)
-        if wrong is not None:
-            add(
-                _probe(
-                    op,
-                    f"type/{name}/wrong",
-                    {"reject", "wrong-type"},
-                    _post(op, {**basic, name: wrong}),
-                    field=name,
-                )
-            )
-        if boolean is not None:
-            add(
-                _probe(
-                    op,
-                    f"type/{name}/boolean",
-                    {"reject", "bool-as-number"},
-                    _post(op, {**basic, name: boolean}),
-                    field=name,
-                )
-            )
-    for name in required_fields(op):
-        if "default" in props.get(name, {}):
-            continue  # "Required" yet given a default (specs/AMBIGUITIES.md A01): either is fine
-        without = {k: v for k, v in basic.items() if k != name}
-        add(
-            _probe(
-                op, f"required/{name}", {"reject", "missing-field"}, _post(op, without), field=name
-            )
-        )
+    _derived_probes(op, config, probes)
     raw = json.dumps(basic).encode()
     add(
         _probe(

@@ -1,8 +1,15 @@
 """The pytest adapter: options, one test item per check, verdicts, and the report.
 
-The plugin is dormant unless a suite option is given (`--target-url`, `--conformance`,
-`--report-dir`, `--profile`, ...), so installing the package never changes other test runs.
-With no `--target-url` it starts the bundled mock and certifies that (the embedded default).
+The plugin is dormant unless an option that starts the suite is given (`--target-url`,
+`--conformance`, `--report-dir`, `--profile`, ...: see `conformance.options`). pytest loads
+it in every run on a machine where the package is installed, so at import it costs only
+pytest, the standard library and two small modules; the suite itself is imported when a run
+starts. With no `--target-url` it starts the bundled mock and certifies that.
+
+Before the first check (`pytest_cmdline_main`, so nothing else is printed first): every
+option is checked (one line, exit 4), the report directory is checked for writability, and
+the preflight (`conformance.preflight`) diagnoses an unusable target (one line, a hint, a
+report marked not certified, exit 5; see `conformance.startup` for every exit status).
 """
 
 from __future__ import annotations
@@ -10,51 +17,31 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import warnings
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance import __version__
-from conformance.checks.base import Check
-from conformance.config import (
-    ConfigError,
-    RunConfig,
-    check_target_url,
-    parse_models,
-    parse_profiles,
-    positive_number,
-)
-from conformance.exchange import Limits
-from conformance.profiles import PROFILE_NAMES
-from conformance.results import CheckResult, RunReport
-from conformance.run_report import assemble, format_result
+from conformance import __version__, options
 
 if TYPE_CHECKING:
     from conformance.baseline import Applied, Baseline
+    from conformance.checks.base import Check
+    from conformance.config import RunConfig
+    from conformance.mock.process import MockProcess
+    from conformance.preflight import Diagnosis
+    from conformance.results import CheckResult, RunReport
 
-SUITE_OPTIONS = (
-    "target_url",
-    "conformance",
-    "report_dir",
-    "profile",
-    "depth",
-    "level",
-    "not_ready_model",
-    "model",
-    "baseline",
-)
+# Options added here by other features that also start the suite.
+EXTRA_SUITE_OPTIONS = ("baseline",)
 RESULT_KEY = "conformance_result"
 TARGET_DOWN_KEY = "conformance_target_down"
+BLOCKED_KEY = "conformance_blocked"  # workerinput: the profiles the preflight found unusable
 EMBEDDED_NOT_READY = "not-ready-model"
-
-
-class ConformanceWarning(UserWarning):
-    """A SHOULD-level check failed; it does not fail the run at --level must."""
+EXIT_NOT_CERTIFIED = 5  # == conformance.startup.EXIT_NOT_CERTIFIED (kept import-free here)
 
 
 class CheckFailed(Exception):
@@ -64,68 +51,7 @@ class CheckFailed(Exception):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("conformance", "LLM API conformance suite")
-    g.addoption(
-        "--target-url",
-        default=None,
-        help="base URL of the implementation to certify (default: start the bundled mock)",
-    )
-    g.addoption(
-        "--conformance",
-        action="store_true",
-        default=False,
-        help="run the conformance suite (implied by --target-url and --report-dir)",
-    )
-    g.addoption(
-        "--profile",
-        default=None,
-        help=f"profiles to check, comma-separated: {', '.join(PROFILE_NAMES)} "
-        "(default: alphaedge with a target, all three against the bundled mock)",
-    )
-    g.addoption(
-        "--model",
-        action="append",
-        default=None,
-        metavar="[PROFILE=]NAME",
-        help="model the positive cases use (repeatable; gateway takes NAME,NAME)",
-    )
-    g.addoption(
-        "--api-key",
-        default=None,
-        help="API key sent as a Bearer token (or set CONFORMANCE_API_KEY); never printed",
-    )
-    g.addoption(
-        "--not-ready-model",
-        default=None,
-        help="compat: a model endpoint that is not ready (enables the 400 check)",
-    )
-    g.addoption(
-        "--depth",
-        default=None,
-        choices=("quick", "standard", "thorough"),
-        help="how many generated cases per operation (default: quick)",
-    )
-    g.addoption(
-        "--level",
-        default=None,
-        choices=("must", "should"),
-        help="which failures fail the run (default: must; SHOULD failures then warn)",
-    )
-    g.addoption("--request-timeout", type=float, default=30.0, help="seconds per answer")
-    g.addoption("--stream-timeout", type=float, default=60.0, help="seconds per whole stream")
-    g.addoption(
-        "--max-response-bytes",
-        type=int,
-        default=8 * 1024 * 1024,
-        help="answers are cut (and reported) past this size",
-    )
-    g.addoption("--concurrency", type=int, default=4, help="requests in flight at once")
-    g.addoption("--seed", type=int, default=0, help="seed for the generated cases")
-    g.addoption(
-        "--report-dir",
-        default=None,
-        help="write report.json, report.html, junit.xml and summary.md here",
-    )
+    g = options.add(parser)
     g.addoption(
         "--baseline",
         default=None,
@@ -136,43 +62,118 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _active(config: pytest.Config) -> bool:
-    return any(config.getoption(name) not in (None, False) for name in SUITE_OPTIONS)
+    return options.starts_suite(config, EXTRA_SUITE_OPTIONS)
 
 
-def _build_run_config(config: pytest.Config, target: str | None) -> RunConfig:
-    get = config.getoption
-    profiles = parse_profiles(get("profile"), ("alphaedge",) if target else PROFILE_NAMES)
-    limits = Limits(
-        request_timeout=positive_number("--request-timeout", get("request_timeout")),
-        stream_timeout=positive_number("--stream-timeout", get("stream_timeout")),
-        max_bytes=max(1024, get("max_response_bytes")),
+def _skips_run(config: pytest.Config) -> bool:
+    """pytest invocations that print something and exit: no preflight, no suite."""
+    opt = config.option
+    return bool(
+        getattr(opt, "help", False)
+        or getattr(opt, "version", False)
+        or getattr(opt, "showfixtures", False)
+        or getattr(opt, "show_fixtures_per_test", False)
+        or getattr(opt, "markers", False)
     )
-    if get("concurrency") < 1:
-        raise ConfigError("--concurrency must be at least 1")
-    api_key = get("api_key") or os.environ.get("CONFORMANCE_API_KEY") or None
-    return RunConfig(
-        target_url=check_target_url(target) if target else "",
-        profiles=profiles,
-        models=parse_models(get("model") or [], profiles),
-        api_key=api_key,
-        not_ready_model=get("not_ready_model"),
-        depth=get("depth") or "quick",
-        level=get("level") or "must",
-        limits=limits,
-        concurrency=get("concurrency"),
-        seed=get("seed"),
-        embedded=target is None,
+
+
+def _run_config(config: pytest.Config) -> RunConfig | None:
+    """The run's config, every option checked (a bad value: UsageError, one line, exit 4,
+    whether or not the suite runs); None when the suite is dormant."""
+    active = _active(config)
+    if not active and not any(options.given(config, o) for o in options.OPTIONS):
+        return None
+    from conformance.config import ConfigError
+
+    try:
+        run = options.run_config(config, active)
+        report_dir = config.getoption("report_dir")
+        if run is not None and report_dir and not config.option.collectonly:
+            from conformance.startup import check_report_dir
+
+            check_report_dir(report_dir)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if run is None:
+        return None
+    _load_baseline(config)  # a bad --baseline file: one line, exit 4, before any request
+    if config.args_source == pytest.Config.ArgsSource.ARGS and config.args:
+        raise pytest.UsageError(
+            "the conformance suite collects its own checks: drop the test paths "
+            f"({' '.join(config.args)}), or run your own tests in a separate pytest call"
+        )
+    if run.embedded:
+        run = replace(
+            run,
+            api_key=run.api_key or "sk-embedded-" + secrets.token_hex(8),
+            not_ready_model=run.not_ready_model or EMBEDDED_NOT_READY,
+        )
+    return run
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether pytest-xdist will run the items in workers (decided before xdist's own
+    cmdline hook turns -n into --dist)."""
+    if not config.pluginmanager.has_plugin("xdist"):
+        return False
+    return bool(getattr(config.option, "numprocesses", None)) or (
+        getattr(config.option, "dist", "no") != "no"
     )
+
+
+_RUN = pytest.StashKey["RunConfig"]()
+_PREFLIGHT_MOCK = pytest.StashKey["MockProcess | None"]()
+_BLOCKED = pytest.StashKey["dict[str, Diagnosis]"]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Options, report directory and preflight, before pytest prints or collects anything."""
+    if _skips_run(config) or hasattr(config, "workerinput"):
+        return None
+    run = _run_config(config)
+    if run is None:
+        return None
+    config.stash[_RUN] = run
+    if config.option.collectonly or not run.preflight:
+        return None
+    from conformance.startup import Preflight
+
+    preflight = Preflight(run, config.getoption("report_dir"), keep_mock=not _distributed(config))
+    status = preflight()
+    if status is not None:
+        return status
+    config.stash[_RUN] = preflight.run  # the embedded mock's URL, when it is kept
+    config.stash[_PREFLIGHT_MOCK] = preflight.mock
+    config.stash[_BLOCKED] = preflight.outcome.blocked if preflight.outcome else {}
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: tell each worker which profiles the preflight found unusable."""
+    blocked = node.config.stash.get(_BLOCKED, {})
+    if blocked:
+        from conformance import preflight
+
+        node.workerinput[BLOCKED_KEY] = preflight.to_json(blocked)
 
 
 class SuiteSession:
     """Per-process state of one run: the config, the engine, the results seen so far."""
 
-    def __init__(self, pytest_config: pytest.Config, run: RunConfig) -> None:
+    def __init__(
+        self,
+        pytest_config: pytest.Config,
+        run: RunConfig,
+        mock: MockProcess | None = None,
+        blocked: dict[str, Diagnosis] | None = None,
+    ) -> None:
         self.pytest_config = pytest_config
         self.run = run
         self.engine: Any = None
-        self.mock: Any = None
+        self.mock = mock  # the embedded mock, when the preflight already started it
+        self.blocked = blocked or {}  # profiles the preflight found unusable, and why
         self.results: dict[str, CheckResult] = {}
         self.collected: list[Check] = []
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -201,12 +202,12 @@ class SuiteSession:
     def start(self) -> None:
         from conformance.engine import Engine
 
-        if self.run.embedded:
+        if self.run.embedded and not self.run.target_url:
             from conformance.mock.process import MockProcess
 
             self.mock = MockProcess(api_key=self.run.api_key)
             url = self.mock.__enter__().url
-            self.run = _replace_target(self.run, url)
+            self.run = replace(self.run, target_url=url)
         self.engine = Engine(self.run)
 
     def stop(self) -> None:
@@ -214,12 +215,7 @@ class SuiteSession:
             self.engine.close()
         if self.mock is not None:
             self.mock.__exit__(None, None, None)
-
-
-def _replace_target(run: RunConfig, url: str) -> RunConfig:
-    from dataclasses import replace
-
-    return replace(run, target_url=url)
+            self.mock = None
 
 
 _KEY = pytest.StashKey[SuiteSession]()
@@ -227,31 +223,28 @@ _KEY = pytest.StashKey[SuiteSession]()
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "conformance_check: a check of the conformance suite")
-    if not _active(config):
+    if _skips_run(config):
         return
-    target = config.getoption("target_url")
-    try:
-        run = _build_run_config(config, target)
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    if run.embedded:
-        from dataclasses import replace
-
-        run = replace(
-            run,
-            api_key=run.api_key or "sk-embedded-" + secrets.token_hex(8),
-            not_ready_model=run.not_ready_model or EMBEDDED_NOT_READY,
-        )
-    if config.args_source == pytest.Config.ArgsSource.ARGS and config.args:
-        raise pytest.UsageError(
-            "the conformance suite collects its own checks: drop the test paths "
-            f"({' '.join(config.args)}), or run your own tests in a separate pytest call"
-        )
+    run = config.stash.get(_RUN, None)
+    if run is None:  # a pytest-xdist worker (or a caller that skipped pytest_cmdline_main)
+        run = _run_config(config)
+    if run is None:
+        return
+    config.addinivalue_line("markers", "conformance_check: a check of the conformance suite")
+    # Skip reasons are part of the verdict: show them whatever the user's -r / addopts say.
+    chars = getattr(config.option, "reportchars", "") or ""
+    if "s" not in chars.replace("N", "") and "a" not in chars and "A" not in chars:
+        config.option.reportchars = chars + "s"
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"  # keep one operation's checks on one worker
     _keep_hypothesis_out_of_the_working_directory()
-    suite = SuiteSession(config, run)
+    blocked = config.stash.get(_BLOCKED, {})
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input and worker_input.get(BLOCKED_KEY):
+        from conformance import preflight
+
+        blocked = preflight.blocked_from_json(worker_input[BLOCKED_KEY])
+    suite = SuiteSession(config, run, config.stash.get(_PREFLIGHT_MOCK, None), blocked)
     suite.baseline = _load_baseline(config)
     _clear_stale_parts(config)
     config.stash[_KEY] = suite
@@ -315,7 +308,9 @@ def pytest_collection(session: pytest.Session) -> bool | None:
         return None
     from conformance import catalog
 
-    checks = catalog.all_checks(suite.run)
+    # A profile the preflight found unusable gets no items (nothing would be sent); its
+    # checks are in the report as skipped, with the reason, and its verdict not certified.
+    checks = [c for c in catalog.all_checks(suite.run) if c.op.profile not in suite.blocked]
     items: list[pytest.Item] = [
         CheckItem.from_parent(session, name=c.id, nodeid=c.id, check=c) for c in checks
     ]
@@ -351,6 +346,9 @@ class CheckItem(pytest.Item):
                 same_op if hasattr(self.config, "workerinput") else suite.collected
             )
         result: CheckResult = suite.engine.run(self.check)
+        from conformance.evidence import with_tls_options
+
+        result = with_tls_options(result, suite.run.connection.curl_options())
         self.user_properties.append((RESULT_KEY, json.dumps(asdict(result))))
         if suite.engine.target_down:  # carried to the xdist controller with the result
             self.user_properties.append((TARGET_DOWN_KEY, suite.engine.last_transport_error))
@@ -361,13 +359,12 @@ class CheckItem(pytest.Item):
             raise CheckFailed(result)
         if result.verdict == "skip":
             pytest.skip(result.reason)
-        if result.verdict == "warn":
-            warnings.warn(
-                ConformanceWarning(f"{result.id} [SHOULD]: {result.reason}"), stacklevel=1
-            )
+        # "warn" passes here; the SHOULD failures get their own terminal section at the end.
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailed):
+            from conformance.run_report import format_result
+
             return format_result(excinfo.value.result)
         return (
             f"suite error in {self.check.id} (a bug in the suite, please report): "
@@ -378,6 +375,17 @@ class CheckItem(pytest.Item):
         return self.path, None, self.check.id
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A skipped check is located at its id, not at the line of this plugin that called
+    pytest.skip: `-rs` then reads `SKIPPED [1] alphaedge/chat/...: needs --api-key`."""
+    report = yield
+    if isinstance(item, CheckItem) and report.skipped and isinstance(report.longrepr, tuple):
+        where = item.config.invocation_params.dir / item.check.id
+        report.longrepr = (str(where), None, report.longrepr[2])
+    return report
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
@@ -386,13 +394,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _write_worker_exchanges(suite, config)
     if suite is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
+    from conformance.run_report import assemble, blocked_results
+
+    unusable = blocked_results(suite.run, {p: d.line for p, d in suite.blocked.items()})
     report = assemble(
         suite.run,
-        suite.collected,
-        suite.recorded,
+        suite.collected + [check for check, _ in unusable] if suite.collected else [],
+        suite.recorded + [asdict(result) for _, result in unusable],
         started_at=suite.started_at,
         interrupted=int(exitstatus) == pytest.ExitCode.INTERRUPTED,
         target_error=suite.target_error(),
+        not_certified={
+            p: f"the preflight found it unusable: {d.line}" for p, d in suite.blocked.items()
+        },
     )
     if suite.baseline is not None:
         from conformance.baseline import apply
@@ -407,10 +421,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         written = write_reports(
             report,
             Path(report_dir),
-            secrets=[suite.run.api_key] if suite.run.api_key else [],
+            secrets=suite.run.secrets(),
             recording=_recording(suite, config.pluginmanager.has_plugin("dsession")),
         )
         suite.written = written
+    if int(session.exitstatus) == pytest.ExitCode.OK and _uncertified(report, suite):
+        session.exitstatus = EXIT_NOT_CERTIFIED
+
+
+def _uncertified(report: RunReport, suite: SuiteSession) -> list[str]:
+    """Profiles this run selected checks of, or the preflight blocked, that are not
+    certified: they make an otherwise clean run exit 5 rather than 0."""
+    selected = {r.profile for r in report.results}
+    return [
+        p
+        for p in report.profiles
+        if (p in selected or p in suite.blocked) and report.not_certified_reason(p)
+    ]
 
 
 def _recording(suite: SuiteSession, distributed: bool) -> Callable[[Path], dict[str, Any]]:
@@ -451,8 +478,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if suite is None or report is None:
         return
     from conformance.report.text import verdict_text
+    from conformance.run_report import format_result
 
     tr = terminalreporter
+    should = sorted((r for r in report.results if r.verdict == "warn"), key=lambda r: r.id)
+    if should:
+        tr.section(f"SHOULD failures ({len(should)}; they fail the run only at --level should)")
+        for result in should:
+            tr.write_sep("_", result.id)
+            tr.write_line(format_result(result))
     tr.section("conformance")
     for profile in report.profiles:
         c = report.counts(profile)
@@ -464,6 +498,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(
             f"run status: {report.status}" + (f": {report.error}" if report.error else "")
         )
+    if int(exitstatus) == EXIT_NOT_CERTIFIED and report.status == "completed":
+        tr.write_line(f"exit status {EXIT_NOT_CERTIFIED}: not every profile could be certified")
     if suite.baseline_applied is not None:
         for line in suite.baseline_applied.lines():
             tr.write_line(line)

@@ -15,6 +15,7 @@ valid request, garbage) is the server's behaviour: the checks judge it and repor
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
@@ -29,7 +30,6 @@ from conformance.config import RunConfig
 from conformance.exchange import Exchange, Limits, Request, Transport
 from conformance.profiles import PROFILES, Operation
 
-WAIT = 10.0  # the longest the first answer is waited for (less when --request-timeout is)
 FOLLOW_UP_WAIT = 3.0  # each follow-up request that narrows a diagnosis down
 TLS_PROBE_WAIT = 2.0
 BODY_CAP = 64 * 1024
@@ -74,6 +74,23 @@ def _body_text(ex: Exchange) -> str:
     return ex.body[:2000].decode("utf-8", errors="replace")
 
 
+def _error_message(body: str, limit: int = 120) -> str:
+    """What an error body says, in one short line: the message of an OpenAI-style error
+    envelope or a `detail` string, else the start of the body."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    said: object = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        said = error.get("message") if isinstance(error, dict) else error
+        said = said or data.get("detail") or data.get("message")
+    text = said if isinstance(said, str) else body
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _has_word(text: str, word: str) -> bool:
     return bool(word) and re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", text) is not None
 
@@ -106,6 +123,10 @@ def _minimal(op: Operation, run: RunConfig) -> Request:
     from conformance import plan
 
     return Request.post_json(op.path, plan.base_payload(op, run, max_tokens=1))
+
+
+def _send_minimal(probe: _Probe, op: Operation, run: RunConfig) -> Exchange:
+    return probe.send(_minimal(op, run))
 
 
 def _in_parallel(jobs: Sequence[Callable[[], Exchange]]) -> list[Exchange]:
@@ -331,16 +352,18 @@ class _Diagnose:
         hint = f"pass --model=NAME (or --model={op.profile}=NAME) with a model it serves"
         if served:
             hint += f"; GET /v1/models lists: {', '.join(served)}"
-        excerpt = " ".join(body.split())[:160]
+        said = _error_message(body)
         return Diagnosis(
             "unknown-model",
             f"model {model!r} is not served: POST {op.path} answers HTTP {status}"
-            + (f" {excerpt}" if excerpt else ""),
+            + (f" ({said})" if said else ""),
             hint,
         )
 
     def _served_models(self, probe: _Probe) -> list[str]:
-        ex = probe.send(Request("GET", "/v1/models", None, headers=(("accept", "application/json"),)))
+        ex = probe.send(
+            Request("GET", "/v1/models", None, headers=(("accept", "application/json"),))
+        )
         ok, data = ex.json() if ex.status == 200 else (False, None)
         if not ok or not isinstance(data, dict) or not isinstance(data.get("data"), list):
             return []
@@ -376,7 +399,10 @@ class _Diagnose:
             "API sits under a path prefix, include it (--target-url=http://HOST:PORT/PREFIX)"
         )
         if others:
-            hint = f"this target serves the {' and '.join(others)} profile: --profile={','.join(others)}"
+            hint = (
+                f"this target serves the {' and '.join(others)} profile: "
+                f"--profile={','.join(others)}"
+            )
         where = f"under the path prefix {prefix}" if prefix else f"at {self.url}"
         return Diagnosis(
             "wrong-prefix" if prefix else "not-found",
@@ -412,30 +438,33 @@ class _Diagnose:
 def check(run: RunConfig) -> Outcome:
     """Send one minimal valid request per profile (in parallel), and diagnose.
 
-    Bounded: the first answers are waited for at most WAIT seconds (less with a shorter
-    --request-timeout); a handful of follow-ups, each at most FOLLOW_UP_WAIT, narrow a
-    failure down. A target that is merely slow is not a diagnosis: the run goes on.
+    Bounded: the first answers are waited for as long as --request-timeout allows one
+    answer (a target that sends nothing in that time cannot be judged at all); a handful of
+    follow-ups, each at most FOLLOW_UP_WAIT, narrow a failure down. A misconfigured target
+    answers at once, so the usual diagnosis takes well under a second.
     """
     start = time.monotonic()
     outcome = Outcome()
-    wait = min(WAIT, run.limits.request_timeout)
+    wait = run.limits.request_timeout
     probe = _Probe(run, run.target_url, wait)
     ops = [PROFILES[p].operations[0] for p in run.profiles]
     diagnose = _Diagnose(run)
     try:
-        first = _in_parallel([lambda op=op: probe.send(_minimal(op, run)) for op in ops])
+        first = _in_parallel([functools.partial(_send_minimal, probe, op, run) for op in ops])
         retry = [i for i, ex in enumerate(first) if ex.status == 429]
         if retry:  # one 429 may be a burst limit; a second one after a pause is the quota
             time.sleep(1.0)
             for i in retry:
                 first[i] = probe.send(_minimal(ops[i], run))
         by_profile: dict[str, Diagnosis] = {}
+        silent = 0
         for op, ex in zip(ops, first, strict=True):
             if ex.status is None:
                 wrong = _transport_diagnosis(ex, run.target_url)
                 if wrong is not None:
                     outcome.fatal = wrong  # the connection is the same for every profile
                     return outcome
+                silent += bool(ex.timed_out)
                 outcome.notes.append(
                     f"{op.profile}: {ex.error or 'no answer'} (not judged here: the checks "
                     "will see it)"
@@ -446,6 +475,15 @@ def check(run: RunConfig) -> Outcome:
                 outcome.answered[op.profile] = f"HTTP {ex.status} in {ex.elapsed:.2f} s"
             else:
                 by_profile[op.profile] = found
+        if silent == len(ops):
+            outcome.fatal = Diagnosis(
+                "no-answer",
+                f"the target accepts connections but sent no answer within {wait:g} s "
+                "(--request-timeout)",
+                "check that the server is up and not stuck (a model still loading?); if it "
+                "is only slow, give a larger --request-timeout",
+            )
+            return outcome
         _settle(outcome, by_profile, ops, diagnose)
         return outcome
     finally:
@@ -460,7 +498,7 @@ def _settle(
     diagnose: _Diagnose,
 ) -> None:
     """Turn per-profile findings into a stop (nothing usable) or per-profile blocks."""
-    missing = [op for op in ops if by_profile.get(op.profile, None) is not None]
+    missing = [op for op in ops if by_profile.get(op.profile) is not None]
     not_found = [op for op in missing if by_profile[op.profile].kind == "not-found"]
     usable = [op for op in ops if op.profile not in by_profile]
     if not usable and missing:

@@ -24,7 +24,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from conformance import __version__
 from conformance.baseline import Applied, Baseline, apply
@@ -95,11 +94,9 @@ def _op_key(op: Operation) -> str:
 def _offline(config: RunConfig) -> RunConfig:
     """The options without the live run's machine-local TLS files: building the (never used)
     transport must not fail on an auditor's machine that lacks the recording's CA bundle."""
-    conn = getattr(config, "connection", None)
-    if conn is not None and dataclasses.is_dataclass(conn) and hasattr(conn, "ca_bundle"):
-        conn = dataclasses.replace(conn, ca_bundle=None)  # type: ignore[type-var]
-        return dataclasses.replace(config, connection=conn)  # type: ignore[call-arg]
-    return config
+    return dataclasses.replace(
+        config, connection=dataclasses.replace(config.connection, ca_bundle=None)
+    )
 
 
 @dataclass
@@ -118,7 +115,7 @@ class Rejudged:
 
     @property
     def integrity(self) -> str:
-        """"match", "mismatch", or "unchecked" (no report.json naming a recording)."""
+        """ "match", "mismatch", or "unchecked" (no report.json naming a recording)."""
         if self.named_sha256 is None:
             return "unchecked"
         return "match" if self.named_sha256 == self.recording.sha256 else "mismatch"
@@ -250,7 +247,9 @@ def _recorded_report(path: Path | None) -> tuple[RunReport | None, str | None]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (ReportFileError, OSError, ValueError) as exc:
         raise RejudgeError(str(exc)) from None
-    named = raw.get("recording", {}).get("sha256") if isinstance(raw.get("recording"), dict) else None
+    named = (
+        raw.get("recording", {}).get("sha256") if isinstance(raw.get("recording"), dict) else None
+    )
     return report, (str(named) if named else None)
 
 
@@ -266,7 +265,7 @@ def _checks(catalog: list[Check], recorded: RunReport | None) -> list[Check]:
 def _cut_reason(engine: ReplayEngine, recording: har.Recording, check: Check) -> str | None:
     read = [engine.exchanges[p.key] for p in engine.probes_for(check) if p.key in engine.exchanges]
     if recording.was_cut(read):
-        return f"it read an answer the recording cut at {har.BODY_LIMIT} bytes"
+        return "it read an answer the recording had to cut (response._cut in the HAR)"
     return None
 
 

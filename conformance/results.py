@@ -29,6 +29,9 @@ class Evidence:
     sse_excerpt: str | None
     curl: str
     error: str | None = None  # transport failure (timeout, refused, cap)
+    # when the body's pieces arrived, for a stream or a transfer that broke off: a stalled
+    # stream's evidence is what arrived and the silence after it
+    arrival: str | None = None
 
 
 @dataclass
@@ -76,9 +79,7 @@ class RunReport:
     finished_at: str = ""
     # completed; interrupted (Ctrl-C); target-failed (it stopped answering mid-run);
     # preflight-failed (the preflight found the target unusable as configured: nothing ran)
-    status: Literal["completed", "interrupted", "target-failed", "preflight-failed"] = (
-        "completed"
-    )
+    status: Literal["completed", "interrupted", "target-failed", "preflight-failed"] = "completed"
     error: str | None = None  # why the run did not complete, when it did not
     hint: str | None = None  # what to do about `error` (preflight diagnoses carry one)
     # profile -> why it is not certified although the run went on (the preflight found it

@@ -38,6 +38,8 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse)  # made once: answers are ma
 def loads(text: str) -> Any:
     """The value of `text` under RFC 8259, or `NotJSON` whose message names the problem
     (for the non-standard literals: which one, and at which character)."""
+    if text.startswith("\ufeff"):
+        raise NotJSON("a byte order mark (U+FEFF) before the value: RFC 8259 forbids sending one")
     try:
         return _DECODER.decode(text)
     except _Constant as exc:

@@ -7,7 +7,9 @@ concerns, with `x-conformance-undefined`: a list of zones, each citing its AMBIG
   matching `when` may be served or refused (A25: an empty prompt). It excuses every violation
   inside that value.
 - The same on a request schema itself: a combination of fields (A10: `stream_options`
-  without `stream: true`). It excuses no violation: the rest of the body is still judged.
+  without `stream: true`). It excuses the violations inside the fields its `when` requires
+  (a server may ignore `stream_options` there), no other. `unless` names fields whose values
+  take a body out of the zone (`{stream: true}`), so a probe about such a field can be sent.
 - `{ambiguity, absent: true}` on a property: leaving the field out may be served or refused
   (A01: `model` is "Required" and has a default).
 - `{ambiguity, rule: NAME}` on a request schema: a zone no single schema can state, one of
@@ -57,12 +59,19 @@ class Zone:
     absent: bool = False
     rule: str | None = None
     when: dict[str, Any] | None = None
+    unless: dict[str, Any] | None = None
     note: str = ""
     _match: Any = field(default=None, compare=False, repr=False)
 
     @property
     def on_root(self) -> bool:
         return not self.where
+
+    @property
+    def concerns(self) -> frozenset[str]:
+        """A root zone's fields: the ones its `when` requires."""
+        required = (self.when or {}).get("required", [])
+        return frozenset(str(n) for n in required) if self.on_root else frozenset()
 
     def matches(self, value: Any) -> bool:
         return self._match is not None and bool(self._match.is_valid(value))
@@ -101,7 +110,11 @@ def _zone(entry: Any, where: Where) -> Zone:
     if not isinstance(schema, dict):
         raise ZoneError(f"{KEY} {ambiguity}: when must be a JSON Schema object")
     Draft202012Validator.check_schema(schema)
-    return Zone(ambiguity, where, when=schema, note=note, _match=Draft202012Validator(schema))
+    unless = entry.get("unless")
+    if unless is not None and not (isinstance(unless, dict) and not where):
+        raise ZoneError(f"{KEY} {ambiguity}: unless is an object of fields, on a root")
+    match = Draft202012Validator(schema)
+    return Zone(ambiguity, where, when=schema, unless=unless, note=note, _match=match)
 
 
 @cache
@@ -164,6 +177,10 @@ def _big(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) > BIG
 
 
+def _integral_float(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
 def _walk(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
     yield path, value
     if isinstance(value, dict):
@@ -184,14 +201,17 @@ def _rule_hits(op: Operation, zone: Zone, body: Any) -> Iterator[Hit]:
         elif zone.rule == "null-for-optional" and value is None:
             if _optional(op, where) and not _nullable(op, where):
                 yield Hit(path, zone.ambiguity, f"{_name(path)} = null: {RULES[zone.rule]}")
-        elif zone.rule == "integral-float" and isinstance(value, float):
-            if math.isfinite(value) and value.is_integer() and _integer_only(op, where):
-                yield Hit(path, zone.ambiguity, f"{_name(path)} = {value!r}: {RULES[zone.rule]}")
+        elif zone.rule == "integral-float" and _integral_float(value) and _integer_only(op, where):
+            yield Hit(path, zone.ambiguity, f"{_name(path)} = {value!r}: {RULES[zone.rule]}")
 
 
 def _name(path: Path) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p)
-                   for i, p in enumerate(path)) or "the body"  # fmt: skip
+    return (
+        "".join(
+            f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path)
+        )
+        or "the body"
+    )
 
 
 def hits(op: Operation, body: Any) -> list[Hit]:
@@ -204,7 +224,9 @@ def hits(op: Operation, body: Any) -> list[Hit]:
             name = zone.where[-1]
             for path, parent in _parents(body, zone.where):
                 if isinstance(parent, dict) and name not in parent:
-                    out.append(Hit((*path, name), zone.ambiguity, f"{_name((*path, name))} left out"))
+                    out.append(
+                        Hit((*path, name), zone.ambiguity, f"{_name((*path, name))} left out")
+                    )
         else:
             for path, value in values_at(body, zone.where):
                 if zone.matches(value):
@@ -232,11 +254,25 @@ def explained(op: Operation, body: Any, error: ValidationError) -> bool:
                 missing = [n for n in error.validator_value if n not in error.instance]
                 if missing and all(_absent_zone(op, (*where, n)) for n in missing):
                     return True
-        elif zone.when is not None and not zone.on_root and where[: len(zone.where)] == zone.where:
+        elif zone.on_root:
+            if where and where[0] in zone.concerns and zone.matches(body):
+                return True
+        elif zone.when is not None and where[: len(zone.where)] == zone.where:
             found, value = _value(body, path[: len(zone.where)])
             if found and zone.matches(value):
                 return True
     return False
+
+
+def outside(op: Operation, body: Any) -> Any:
+    """The body taken out of the combination zones it enters, where a zone says how (its
+    `unless` fields); the body itself otherwise."""
+    if not isinstance(body, dict):
+        return body
+    for zone in _zones(op):
+        if zone.on_root and zone.unless and zone.matches(body):
+            body = {**body, **zone.unless}
+    return body
 
 
 def _value(body: Any, path: Path) -> tuple[bool, Any]:

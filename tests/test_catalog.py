@@ -16,7 +16,8 @@ SEEDS = Path(
     os.environ.get("CONFORMANCE_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds")
 )
 ID = re.compile(
-    r"^(alphaedge|gateway|compat)/[a-z]+/(shape|bounds|errors|semantics|stream|http|sdk|load)/[a-z0-9_-]+$"
+    r"^(alphaedge|gateway|compat)/[a-z]+/"
+    r"(shape|bounds|edges|errors|semantics|stream|http|sdk|load)/[a-z0-9_.-]+$"
 )
 
 

@@ -47,6 +47,7 @@ class RawServer:
         self.lock = threading.Lock()
         self.connections = 0
         self.requests: list[tuple[int, bytes]] = []  # (connection index, request line)
+        self.heads: list[bytes] = []  # the whole head (request line and headers) of each
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
@@ -99,6 +100,7 @@ class RawServer:
             body += chunk
         with self.lock:
             self.requests.append((index, head.split(b"\r\n", 1)[0]))
+            self.heads.append(head)
         return True
 
     def _recv(self, conn: socket.socket, deadline: float) -> bytes:
@@ -263,3 +265,245 @@ def test_429_retries_stop_at_the_limit(
     assert exchange.attempts == max_retries + 1
     assert len(server.requests) == max_retries + 1
     assert elapsed < 1.5  # Retry-After 30 s was capped at max_retry_wait
+
+
+# -- evidence kept whatever ends the transfer (issue 9, class 4) -----------------------------
+
+STREAM = Request.post_json("/v1/chat/completions", {"messages": [], "stream": True})
+ROLE = b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
+WORD = b'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
+DONE = b"data: [DONE]\n\n"
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def _stream_head(*extra: str) -> bytes:
+    head = ["HTTP/1.1 200 OK", "Content-Type: text/event-stream", "Transfer-Encoding: chunked"]
+    return ("\r\n".join([*head, *extra]) + "\r\n\r\n").encode()
+
+
+def _events_then(events: list[bytes], then: str, pause: float = 0.0) -> Handler:
+    """A stream that sends `events` (one chunk each, `pause` apart), then: "close" (hang up
+    mid-body), "hold" (send nothing more) or "drip" (an SSE comment every 0.1 s, forever)."""
+
+    def handler(server: RawServer, index: int, conn: socket.socket) -> None:
+        server.read_request(index, conn)
+        conn.sendall(_stream_head())
+        for event in events:
+            conn.sendall(_chunk(event))
+            time.sleep(pause)
+        if then == "hold":
+            server.hold(conn)
+        elif then == "drip":
+            while not server.stop.is_set():
+                conn.sendall(_chunk(b": tick\n\n"))
+                time.sleep(0.1)
+        # "close": return, and the connection closes without the last chunk
+
+    return handler
+
+
+def test_a_reset_mid_stream_keeps_what_arrived(serve: Callable[[Handler], RawServer]) -> None:
+    server = serve(_events_then([ROLE, WORD], "close", pause=0.05))
+    (ex,), _ = _send(server, LIMITS, STREAM)
+
+    assert ex.status == 200
+    assert ex.ended_by == "reset"
+    assert not ex.timed_out
+    assert ex.body == ROLE + WORD  # the evidence is kept, not thrown away
+    assert [size for _, size in ex.pieces] == [len(ROLE), len(WORD)]
+    assert ex.pieces[1][0] >= ex.pieces[0][0] + 0.04  # arrival times as they were
+    assert ex.error is not None
+    assert ex.error.startswith(f"the connection broke: {len(ROLE + WORD)} bytes over ")
+    assert "RemoteProtocolError" in ex.error
+    assert ex.attempts == 1  # a status line arrived: this break is the answer, not resent
+
+
+def test_a_stall_is_ended_by_the_stall_limit_and_keeps_the_events(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    server = serve(_events_then([ROLE], "hold"))
+    limits = Limits(request_timeout=2.0, stall_timeout=0.3, stream_timeout=5.0)
+    (ex,), elapsed = _send(server, limits, STREAM)
+
+    assert (ex.status, ex.ended_by, ex.timed_out) == (200, "stall", True)
+    assert ex.body == ROLE
+    assert elapsed < 1.5  # the stall limit, not the 2 s request limit nor the 5 s stream one
+    assert ex.error is not None
+    assert "then nothing for 0.3 s: the stall limit (--stall-timeout 0.3 s)" in ex.error
+    assert "--stream-timeout" not in ex.error and "--request-timeout" not in ex.error
+
+
+def test_a_stream_that_never_ends_is_ended_by_the_whole_stream_limit(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    """Pieces keep coming (never a stall): only the whole-stream limit can end it."""
+    server = serve(_events_then([ROLE], "drip"))
+    limits = Limits(request_timeout=2.0, stall_timeout=1.0, stream_timeout=0.6)
+    (ex,), elapsed = _send(server, limits, STREAM)
+
+    assert (ex.ended_by, ex.timed_out) == ("stream-timeout", True)
+    assert ex.body.startswith(ROLE) and ex.body.count(b": tick") >= 3
+    assert elapsed < 1.5
+    assert ex.error is not None and "whole-stream limit (--stream-timeout 0.6 s)" in ex.error
+    assert "stall" not in ex.error
+
+
+def test_the_headers_wait_for_the_request_limit_not_the_stall_limit(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    """A model that thinks 0.6 s before its first byte is not stalling: the stall limit
+    bounds gaps between pieces, the request limit the wait for the headers."""
+
+    def handler(server: RawServer, index: int, conn: socket.socket) -> None:
+        server.read_request(index, conn)
+        time.sleep(0.6)
+        conn.sendall(_stream_head() + _chunk(ROLE) + _chunk(DONE) + b"0\r\n\r\n")
+
+    server = serve(handler)
+    limits = Limits(request_timeout=2.0, stall_timeout=0.3, stream_timeout=5.0)
+    (ex,), _ = _send(server, limits, STREAM)
+
+    assert (ex.status, ex.ended_by, ex.error) == (200, None, None)
+    assert ex.body == ROLE + DONE
+
+
+def test_done_that_arrived_before_a_stall_counts_as_arrived(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    from conformance.checks import stream
+    from tests.checks.test_stream_cut import CTX
+
+    server = serve(_events_then([ROLE, WORD, DONE], "hold"))
+    limits = Limits(request_timeout=2.0, stall_timeout=0.3, stream_timeout=5.0)
+    (ex,), _ = _send(server, limits, STREAM)
+
+    assert ex.ended_by == "stall"
+    assert stream.view(ex).done_at == 2
+    assert stream.finished(ex)
+    assert stream.done_terminates([ex], CTX) == []
+    assert stream.ends_in_time([ex], CTX) == []
+
+
+def test_a_status_line_that_never_comes_is_the_request_limit(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    def handler(server: RawServer, index: int, conn: socket.socket) -> None:
+        server.read_request(index, conn)
+        server.hold(conn)
+
+    server = serve(handler)
+    limits = Limits(request_timeout=0.4, stall_timeout=0.1, stream_timeout=5.0)
+    (ex,), _ = _send(server, limits, STREAM)
+
+    assert (ex.status, ex.ended_by) == (None, "request-timeout")
+    assert ex.error is not None
+    assert ex.error.startswith("timed out: no status line and headers within 0.4 s")
+    assert "--request-timeout 0.4 s" in ex.error
+
+
+# -- compression (issue 9, class 16) ---------------------------------------------------------
+
+
+def test_the_suite_asks_for_compression_as_httpx_and_the_openai_sdk_do(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    import httpx
+
+    from conformance.content_coding import ACCEPT_ENCODING
+
+    def handler(server: RawServer, index: int, conn: socket.socket) -> None:
+        if server.read_request(index, conn):
+            conn.sendall(OK_200)
+
+    server = serve(handler)
+    _send(server, LIMITS, REQUEST)
+    assert b"\r\naccept-encoding: gzip, deflate\r\n" in server.heads[0].lower()
+    # What httpx sends by default, so what the openai SDK (built on httpx) sends; every
+    # coding the suite asks for, it can decode.
+    with httpx.Client() as client:
+        asked = {c.strip() for c in client.headers["accept-encoding"].split(",")}
+    assert {c.strip() for c in ACCEPT_ENCODING.split(",")} <= asked
+
+
+def _encoded_answer(coding: str, pieces: list[bytes], content_type: str) -> Handler:
+    def handler(server: RawServer, index: int, conn: socket.socket) -> None:
+        server.read_request(index, conn)
+        conn.sendall(_stream_head(f"Content-Encoding: {coding}").replace(
+            b"text/event-stream", content_type.encode()
+        ))  # fmt: skip
+        for piece in pieces:
+            conn.sendall(_chunk(piece))
+            time.sleep(0.05)
+        conn.sendall(b"0\r\n\r\n")
+
+    return handler
+
+
+def test_a_gzip_stream_is_decoded_piece_by_piece(serve: Callable[[Handler], RawServer]) -> None:
+    import zlib
+
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)
+    wire = [z.compress(e) + z.flush(zlib.Z_SYNC_FLUSH) for e in (ROLE, WORD, DONE)]
+    wire[-1] += z.flush()
+    server = serve(_encoded_answer("gzip", wire, "text/event-stream"))
+    (ex,), _ = _send(server, LIMITS, STREAM)
+
+    assert (ex.ended_by, ex.error, ex.content_encoding) == (None, None, "gzip")
+    assert ex.body == ROLE + WORD + DONE
+    assert ex.wire_bytes == sum(map(len, wire))
+    # The arrival boundaries are the decoded events', so the SSE checks still see them.
+    assert [size for _, size in ex.pieces] == [len(ROLE), len(WORD), len(DONE)]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "deflate-raw"])
+def test_compressed_json_is_decoded(serve: Callable[[Handler], RawServer], coding: str) -> None:
+    import zlib
+
+    wbits = {"gzip": 31, "deflate": 15, "deflate-raw": -15}[coding]
+    z = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    data = b'{"ok": true, "text": "caf\xc3\xa9"}'
+    packed = z.compress(data) + z.flush()
+    name = coding.split("-")[0]
+    server = serve(_encoded_answer(name, [packed[:5], packed[5:]], "application/json"))
+    (ex,), _ = _send(server, LIMITS, REQUEST)
+
+    assert ex.content_encoding == name
+    assert ex.json() == (True, {"ok": True, "text": "café"})
+
+
+def test_a_gzip_bomb_is_cut_at_the_decompressed_cap_and_named(
+    serve: Callable[[Handler], RawServer],
+) -> None:
+    import zlib
+
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = z.compress(b" " * (64 * 1024 * 1024)) + z.flush()  # 64 MB in about 64 kB
+    server = serve(_encoded_answer("gzip", [bomb], "application/json"))
+    cap = 1024 * 1024
+    (ex,), _ = _send(server, Limits(request_timeout=5.0, max_bytes=cap), REQUEST)
+
+    assert (ex.ended_by, ex.truncated) == ("cap", True)
+    assert len(ex.body) == cap  # never inflated past the cap
+    ok, reason = ex.json()
+    assert not ok
+    assert reason.startswith(f"the gzip body expands past the {cap}-byte cap"), reason
+    assert "UTF-8" not in reason
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "cut"])
+def test_a_corrupt_gzip_body_is_its_own_clear_finding(
+    serve: Callable[[Handler], RawServer], damage: str
+) -> None:
+    import gzip
+
+    packed = gzip.compress(b'{"ok": true}')
+    broken = packed[:12] + b"\xff" * 8 + packed[20:] if damage == "corrupt" else packed[:-6]
+    server = serve(_encoded_answer("gzip", [broken], "application/json"))
+    (ex,), _ = _send(server, LIMITS, REQUEST)
+
+    assert ex.ended_by == "decode-error"
+    assert ex.error is not None and ex.error.startswith("the gzip body is corrupt: ")
+    assert ex.json() == (False, ex.error)

@@ -20,6 +20,10 @@ from conformance.exchange import Exchange
 
 
 def _by_index(answer: Answer) -> dict[Any, Choice]:
+    """The choices by their index; by position where they carry none (gateway, A08)."""
+    indexes = [c.index for c in answer.choices]
+    if None in indexes or len(set(map(str, indexes))) != len(indexes):
+        return dict(enumerate(answer.choices))
     return {c.index: c for c in answer.choices}
 
 
@@ -37,7 +41,7 @@ def _used(answer: Answer, choice: Choice) -> int | None:
 
 
 def _cut_shown(
-    answer: Answer, choice: Choice, whole: str | None, proven: dict[Any, str]
+    answer: Answer, key: Any, choice: Choice, whole: str | None, proven: dict[Any, str]
 ) -> tuple[bool, str]:
     """Whether the answer itself shows that max_tokens cut this choice, and why (not)."""
     limit = _limit(answer)
@@ -60,7 +64,7 @@ def _cut_shown(
             f"it used all max_tokens={limit} tokens ({used}) and the uncut temperature-0 "
             "answer continues past its text"
         )
-    if answer.streamed and proven.get(choice.index) == text:
+    if answer.streamed and proven.get(key) == text:
         return True, "its text is the non-streamed answer's that used all max_tokens tokens"
     return False, f"the {answer.how} answer does not say how many tokens it used"
 
@@ -84,20 +88,19 @@ def length_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome
     judged = 0
     why_not = ""
     for answer in cut:
-        for choice in answer.choices:
-            other = whole.get(choice.index)
-            shows, why = _cut_shown(answer, choice, other.text if other else None, proven)
+        for key, choice in _by_index(answer).items():
+            other = whole.get(key)
+            shows, why = _cut_shown(answer, key, choice, other.text if other else None, proven)
             if not shows:
                 why_not = why_not or why
                 continue
             judged += 1
             if not answer.streamed:
-                proven[choice.index] = choice.text or ""
+                proven[key] = choice.text or ""
             if choice.finish_reason != "length":
                 findings.append(
                     Finding(
-                        f'choice {choice.index}: finish_reason "length" ({answer.how} answer: '
-                        f"{why})",
+                        f'choice {key}: finish_reason "length" ({answer.how} answer: {why})',
                         shown(choice.finish_reason),
                         answer.exchange,
                     )
@@ -128,8 +131,8 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     judged = 0
     for answer in stopped:
         stops = _stops(answer)
-        for choice in answer.choices:
-            other = whole.get(choice.index)
+        for key, choice in _by_index(answer).items():
+            other = whole.get(key)
             text = other.text if other else None
             hits = [text.index(s) for s in stops if text is not None and s in text]
             if text is None or not hits:
@@ -139,7 +142,7 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
             if choice.text != expected:
                 findings.append(
                     Finding(
-                        f"choice {choice.index}: text {shown(expected)} (the uncut text cut "
+                        f"choice {key}: text {shown(expected)} (the uncut text cut "
                         f"before the stop string; {answer.how} answer)",
                         shown(choice.text),
                         answer.exchange,
@@ -148,7 +151,7 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
             if ctx.op.profile != "gateway" and choice.finish_reason != "stop":
                 findings.append(
                     Finding(
-                        f'choice {choice.index}: finish_reason "stop" ({answer.how} answer)',
+                        f'choice {key}: finish_reason "stop" ({answer.how} answer)',
                         shown(choice.finish_reason),
                         answer.exchange,
                     )

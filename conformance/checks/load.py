@@ -79,8 +79,7 @@ def broke(ex: Exchange) -> str | None:
     A 429, or a 503 that says when to come back (Retry-After), is a server refusing load
     politely: not a break."""
     if ex.error is not None:
-        got = f"HTTP {ex.status}, then " if ex.status is not None else ""
-        return f"{got}{ex.error} ({len(ex.body)} bytes had arrived)"
+        return f"HTTP {ex.status}, then {ex.error}" if ex.status is not None else ex.error
     status = ex.status or 0
     if status == 429 or (status == 503 and ex.header("retry-after")):
         return None
@@ -102,6 +101,15 @@ def _differs(ex: Exchange, alone: Exchange) -> str | None:
     return what
 
 
+def _company(ex: Exchange) -> str:
+    """Who shared the wire with a request: the engine re-sends a failure alone only when
+    other requests of its process were in flight, or under pytest-xdist (whose workers do
+    not see each other's requests)."""
+    if ex.in_flight:
+        return f"{ex.in_flight} other request(s) of the run"
+    return "other pytest-xdist workers' requests"
+
+
 def parallel_requests(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A server answers requests in flight together as it answers each one alone."""
     if ctx.config.concurrency < 2:
@@ -120,9 +128,9 @@ def parallel_requests(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
         if what is not None and broke(ex) is None:
             findings.append(
                 Finding(
-                    f"the same answer with {first.in_flight} other request(s) of the run in "
-                    f"flight as alone (--concurrency {ctx.config.concurrency})",
-                    f"{what}; sent again alone, it was answered HTTP {ex.status}",
+                    f"the answer this request gets alone, with {_company(first)} in flight "
+                    f"(--concurrency {ctx.config.concurrency})",
+                    f"{what}; sent again alone, it was answered in full (HTTP {ex.status})",
                     first,
                 )
             )
@@ -136,8 +144,8 @@ def parallel_requests(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
         for ex, what in broken:
             findings.append(
                 Finding(
-                    f"each of {len(burst)} identical {kind} requests sent at once answered as "
-                    f"the same request alone (HTTP {alone.status}, complete)",
+                    f"each of {len(burst)} identical {kind} requests sent at once answered "
+                    f"as the same request is alone (in full, HTTP {alone.status})",
                     f"{len(broken)} of {len(burst)} broke; this one, with {ex.in_flight} "
                     f"other(s) in flight: {what}",
                     ex,

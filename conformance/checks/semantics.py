@@ -26,7 +26,8 @@ def _max_tokens(answer: Answer) -> int | None:
 
 
 def _known_counts(all_answers: Sequence[Answer]) -> dict[str, int]:
-    """text -> completion_tokens, from plain answers whose count belongs to exactly one text.
+    """text -> the tokens it has at least, from plain answers whose completion_tokens belong
+    to exactly one text.
 
     How many tokens a text is does not depend on sampling, so a streamed answer without
     usage that repeats such a text (or extends it) is known to be at least that long.
@@ -41,6 +42,8 @@ def _known_counts(all_answers: Sequence[Answer]) -> dict[str, int]:
             if own is None and len(a.choices) == 1 and isinstance(a.usage, dict):
                 own = count(a.usage.get("completion_tokens"))
             if own is not None and choice.text:
+                # A choice that ended by itself may count its end-of-text token too.
+                own -= 1 if choice.finish_reason == "stop" else 0
                 known[choice.text] = max(own, known.get(choice.text, 0))
     return known
 
@@ -116,8 +119,8 @@ def max_tokens_honoured(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                 findings.append(
                     Finding(
                         f"streamed choice {choice.index}: at most max_tokens {limit} tokens",
-                        f"its text {same} the text of a non-streamed answer counted at "
-                        f"{tokens + (0 if same == 'is' else 1)} completion tokens: "
+                        f"its text {same} the text of a non-streamed answer, so it has at "
+                        f"least {tokens} tokens: "
                         f"{shown(choice.text, 160)}",
                         answer.exchange,
                     )

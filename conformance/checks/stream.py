@@ -107,7 +107,7 @@ def account(ex: Exchange) -> str:
     """What arrived, when, and where it stopped, in one line for a finding."""
     events = events_arrived(ex) if ex.content_type == "text/event-stream" else "the body"
     if ex.truncated:
-        return f"{events} in {ex.arrival()}, then {ex.cap_message()}"
+        return f"{events}: {ex.cap_message()}"
     if ex.error is not None:
         return f"{events}; {ex.error}"
     return f"{events} in {ex.arrival()}, then the server ended the body"
@@ -329,7 +329,12 @@ def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 def include_usage(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """stream_options.include_usage: one last chunk with `choices: []` and usage that adds up;
     `usage: null` on the chunks before it."""
-    streams = [ex for ex in stream_answers(exchanges) if _wants_usage(ex) and finished(ex)]
+    # A stream whose chunks are not JSON is chunks-are-json's finding: no usage to read here.
+    streams = [
+        ex
+        for ex in stream_answers(exchanges)
+        if _wants_usage(ex) and finished(ex) and not view(ex).not_json
+    ]
     findings = []
     for ex in streams:
         chunks = [c for _, c in view(ex).chunks if isinstance(c, dict)]

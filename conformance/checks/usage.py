@@ -14,8 +14,11 @@ from conformance.checks.base import Context, Finding, Outcome, Skip, nothing_to_
 from conformance.exchange import Exchange
 
 COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
-LONG_PROMPT = "long-prompt"  # the basic request with a longer prompt that starts the same way
-MIN_GROWTH = 20  # characters a longer prompt adds before its token count must grow
+LONG_PROMPT = "long-prompt"  # the basic request with a much longer prompt
+# How many times the words of the short prompt the long one must have before its count must
+# grow: a word is at least one token in every tokenizer worth the name, and a chat template
+# adds the same overhead to both.
+GROWTH = 2
 
 
 def count(value: Any) -> int | None:
@@ -169,8 +172,9 @@ def _growth(all_answers: Sequence[Answer]) -> list[Finding] | Skip:
         return nothing_to_judge("pair of answers to a short and a longer prompt")
     a, b = short[0], long[0]
     short_text, long_text = _prompt_text(a.request), _prompt_text(b.request)
-    if short_text not in long_text or len(long_text) < len(short_text) + MIN_GROWTH:
-        return Skip("the longer prompt does not extend the shorter one; growth not judged")
+    short_words, long_words = len(short_text.split()), len(long_text.split())
+    if not short_words or long_words < GROWTH * short_words:
+        return Skip(f"the long prompt is not {GROWTH} times the words of the short one")
     p_short, p_long = (
         count(x.usage.get("prompt_tokens")) if isinstance(x.usage, dict) else None for x in (a, b)
     )
@@ -180,8 +184,8 @@ def _growth(all_answers: Sequence[Answer]) -> list[Finding] | Skip:
         return []
     return [
         Finding(
-            f"more prompt_tokens for a prompt {len(long_text) - len(short_text)} characters "
-            f"longer than one counted at {p_short}",
+            f"more prompt_tokens for a prompt of {long_words} words than for one of "
+            f"{short_words} counted at {p_short}",
             f"prompt_tokens {p_long} for {_quote(long_text)}",
             b.exchange,
         )

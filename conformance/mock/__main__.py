@@ -1,4 +1,4 @@
-"""`python -m conformance.mock`: run the reference mock server.
+"""`python -m conformance.mock` (or `conformance mock`): run the reference mock server.
 
 The socket is bound here (not by uvicorn) so `--port 0` works: the one line printed on
 stdout names the port the kernel chose, and `MockProcess` waits for exactly that line.
@@ -14,19 +14,20 @@ import signal
 import socket
 import sys
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from conformance.mock import faults, variants
 from conformance.mock.config import MockConfig
 
-LISTENING = "conformance-mock listening on http://{host}:{port}"
-PROG = "conformance-mock"
+# The first line on stdout; MockProcess waits for it (the words stay, whatever PROG is).
+LISTENING = "conformance-mock listening on {scheme}://{host}:{port}{prefix}"
+PROG = "python -m conformance.mock"  # a command that exists; `conformance mock` passes its own
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, no usage block: the message is what a script's log should show.
-        self.exit(2, f"{PROG}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _non_negative(text: str) -> float:
@@ -59,11 +60,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = PROG) -> argparse.ArgumentParser:
     p = _Parser(
-        prog=PROG,
+        prog=prog,
         description="Reference mock of the alphaedge, gateway and compat LLM APIs, with "
-        "switchable faults (--fault) and legal variations (--variant).",
+        "switchable faults (--fault) and legal variations (--variant). Prints one line, "
+        "'conformance-mock listening on URL', once it accepts connections.",
+        epilog=f"Example: {prog} --port 8000 --fault stream-no-done, then "
+        "pytest --target-url=http://127.0.0.1:8000",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=0, help="port to bind; 0 = any free port")
@@ -88,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
                    help="answer 429 past N requests in the current one-second window")  # fmt: skip
     p.add_argument("--model", action="append", default=[], metavar="NAME",
                    help="serve this model name too, on every profile (repeatable)")  # fmt: skip
+    p.add_argument("--tls-cert", metavar="PEM",
+                   help="serve HTTPS with this certificate (chain) file; needs --tls-key")  # fmt: skip
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    p.add_argument("--path-prefix", default="", metavar="/PREFIX",
+                   help="serve the API under this path, as behind a gateway; other paths "
+                   "answer 404 (default: none)")  # fmt: skip
     p.add_argument("--list-faults", action="store_true", help="print the fault names and exit")
     p.add_argument("--list-variants", action="store_true",
                    help="print the variant names and exit")  # fmt: skip
@@ -117,8 +127,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = parser()
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    p = parser(prog)
     args = p.parse_args(argv)
     if args.list_faults:
         print(faults.listing())
@@ -136,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--host {args.host} is not a loopback address (add --allow-non-loopback)")
     if args.api_key is not None and not args.api_key.strip():
         p.error("--api-key must not be empty")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    for path in (args.tls_cert, args.tls_key):
+        if path and not os.path.isfile(path):
+            p.error(f"{path}: no such file")
     config = MockConfig(
         faults=frozenset(args.fault),
         variants=frozenset(args.variant),
@@ -145,15 +160,23 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         extra_models=tuple(args.model),
     )
-    return _serve(config, args.host, args.port)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    return _serve(config, args.host, args.port, tls, args.path_prefix)
 
 
-def _serve(config: MockConfig, host: str, port: int) -> int:
+def _serve(
+    config: MockConfig,
+    host: str,
+    port: int,
+    tls: tuple[str, str] | None = None,
+    path_prefix: str = "",
+) -> int:
     # Imported here so --help, --list-* and argument errors stay fast.
+    from conformance.mock.mount import PathPrefix, normalised
     from conformance.mock.server import build_app, run
 
     try:
-        app = build_app(config)
+        app: Any = build_app(config)
     except (OSError, KeyError, ValueError) as exc:
         print(f"{PROG}: error: cannot load the specs: {exc}", file=sys.stderr)
         return 1
@@ -163,8 +186,12 @@ def _serve(config: MockConfig, host: str, port: int) -> int:
         print(f"{PROG}: error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     shown = f"[{host}]" if ":" in host else host
-    line = LISTENING.format(host=shown, port=sock.getsockname()[1])
-    return run(app, sock, line)
+    prefix = normalised(path_prefix)
+    if prefix:
+        app = PathPrefix(app, prefix)
+    scheme = "https" if tls else "http"
+    line = LISTENING.format(scheme=scheme, host=shown, port=sock.getsockname()[1], prefix=prefix)
+    return run(app, sock, line, tls=tls)
 
 
 def _quiet_exit(signum: int, frame: FrameType | None) -> None:

@@ -36,7 +36,7 @@ def pairs(params: Params, config: MockConfig) -> list[tuple[str, str]]:
         return [(model, params.prompts[0]) for model in models]
     single = "prompt-array-single-choice" in config.faults
     prompts = params.prompts[:1] if single else params.prompts
-    n = 1 if "n-ignored" in config.faults else max(0, params.n)
+    n = 1 if _n_ignored(params, config) else max(0, params.n)
     return [(params.models[0], prompt) for prompt in prompts for _ in range(n)]
 
 
@@ -44,13 +44,23 @@ def choice_count(params: Params, config: MockConfig) -> int:
     if params.op.profile == "gateway":
         return 1 if "gateway-one-choice" in config.faults else len(params.models)
     prompts = 1 if "prompt-array-single-choice" in config.faults else len(params.prompts)
-    return prompts * (1 if "n-ignored" in config.faults else max(0, params.n))
+    return prompts * (1 if _n_ignored(params, config) else max(0, params.n))
+
+
+def _n_ignored(params: Params, config: MockConfig) -> bool:
+    faults = config.faults
+    return "n-ignored" in faults or (params.stream and "stream-n-ignored" in faults)
 
 
 def make_choices(params: Params, config: MockConfig) -> list[Choice]:
     k = config.knobs
     seed, temperature, max_tokens, stop = (params.seed, params.temperature, params.max_tokens,
                                            params.stop)  # fmt: skip
+    if params.stream and config.faults:  # the stream-only faults: honoured only without stream
+        if "stream-max-tokens-ignored" in config.faults:
+            max_tokens = None
+        if "stream-stop-ignored" in config.faults:
+            stop = []
     if params.op.profile != "gateway":  # only gateway reports prediction_time_ms
         return [
             Choice(index, model, len(prompt.split()),
@@ -91,6 +101,13 @@ def _model(name: str, config: MockConfig) -> str:
 
 
 def _usage(prompt: int, completion: int, config: MockConfig) -> dict[str, Any]:
+    if config.faults:
+        if "usage-negative" in config.faults:
+            prompt = -prompt
+        if "prompt-tokens-zero" in config.faults:
+            prompt = 0
+        if "completion-tokens-zero" in config.faults:
+            completion = 0
     total = prompt + completion + (1 if "usage-mismatch" in config.faults else 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from conformance.mock import answers, encoding, params, streaming, validation
+from conformance.mock import answers, crowd, encoding, params, streaming, validation
 from conformance.mock import faults as F
 from conformance.mock import variants as V
 from conformance.mock.config import MockConfig
@@ -119,11 +119,16 @@ class MockApp:
         self._window = 0
         self._count = 0
         self.framer = streaming.Framer(config)
+        # breaks-under-concurrency: answers are cut off while another request is in flight
+        self.crowd = crowd.Crowd() if "breaks-under-concurrency" in faults else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 await _lifespan(receive, send)
+            return
+        if self.crowd is not None and crowd.ENTERED not in scope:
+            await self.crowd.serve(self, scope, receive, send)
             return
         if self.early and await self.early_reply(send):
             return
@@ -250,6 +255,10 @@ class MockApp:
             value = reply.json
             if "extra-fields" in config.variants and isinstance(value, dict):
                 value.update(V.EXTRA_TOP)
+            if "error-code-int" in config.faults and isinstance(value, dict):
+                error = value.get("error")
+                if isinstance(error, dict):
+                    error["code"] = reply.status  # the spec types code as string or null
             # answers hold no floats; error replies quote request values, which may
             body = encoding.dumps_answer(value) if reply.status == 200 else encoding.dumps(value)
             if "invalid-utf8" in config.faults:

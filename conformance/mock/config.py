@@ -26,6 +26,9 @@ class MockConfig:
             keep_stop_string="stop-string-kept" in self.faults,
             length_as_stop="length-as-stop" in self.faults,
             ignore_seed="seed-ignored" in self.faults,
+            unknown_finish="finish-reason-unknown" in self.faults,
+            temperature_0_varies="nondeterministic" in self.variants,
+            ends_early="short-answers" in self.variants,
         )
 
     def has(self, fault: str) -> bool:

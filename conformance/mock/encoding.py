@@ -1,4 +1,7 @@
-"""JSON to bytes, and the byte-level faults that corrupt an encoded answer.
+"""JSON to bytes, the byte-level faults that corrupt an encoded answer, and gzip.
+
+Gzip (the `gzip` variant, the `gzip-bomb` fault) is applied only when the client's
+Accept-Encoding accepts it, as a real server does; a stream is flushed after every event.
 
 orjson encodes answers and stream chunks about 15x faster than the standard
 library (a streamed answer is one encoding per chunk); its output is byte-identical to

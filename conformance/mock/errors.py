@@ -146,6 +146,9 @@ class Errors:
             return Reply(status, {"detail": self._message("bad request")})
         if self.echo and items:
             items[0]["msg"] = self._message(str(items[0]["msg"]))
+        if "compat-422-loc-objects" in self.config.faults:
+            for item in items:
+                item["loc"] = [{}]
         return Reply(status, {"detail": items})
 
 

@@ -55,6 +55,13 @@ FAULTS: dict[str, str] = {
     "bound-n": "n below its documented minimum is served",
     "bound-max-tokens": "max_tokens below its documented minimum is served",
     "bound-stop-min-items": "an empty stop list is served despite minItems",
+    "bound-messages-min-items": "an empty chat messages list is served despite minItems",
+    "bound-role-enum": "a chat message role outside system/user/assistant is served",
+    "bound-model-min-items": "an empty gateway model list is served despite minItems",
+    # documented legal edges refused
+    "null-refused": "null refused in a field whose documented type allows it (max_tokens)",
+    "prompt-array-refused": "the documented array form of prompt is refused",
+    "model-string-refused": "gateway: a single model name (not in a list) is refused",
     # request typing and errors
     "bool-as-number": "booleans accepted where numbers belong (temperature: true served as 1)",
     "wrong-type-accepted": "strings accepted where numbers belong",
@@ -99,6 +106,9 @@ BOUND_FAULTS: dict[str, tuple[str, frozenset[str]]] = {
     "bound-n": ("n", frozenset({"minimum", "exclusiveMinimum"})),
     "bound-max-tokens": ("max_tokens", frozenset({"minimum", "exclusiveMinimum"})),
     "bound-stop-min-items": ("stop", frozenset({"minItems"})),
+    "bound-messages-min-items": ("messages", frozenset({"minItems"})),
+    "bound-role-enum": ("messages", frozenset({"enum"})),
+    "bound-model-min-items": ("model", frozenset({"minItems"})),
 }
 
 WRONG_MODEL_SUFFIX = "-snapshot-0000"

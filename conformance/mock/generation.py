@@ -14,7 +14,9 @@ The rule (the checks and the self-tests rely on it, so it is part of the mock's 
   Only fields the profile's spec documents count (alphaedge has no seed; gateway no seed).
 * The answer is deterministic when ``seed`` is given or ``temperature == 0`` (the profile's
   documented default temperature applies when the request has none); otherwise a random
-  nonce is mixed into the hash, so two identical requests differ.
+  nonce is mixed into the hash, so two identical requests differ. (The legal variant
+  ``nondeterministic`` keeps only the seed's promise; ``short-answers`` ends a text that
+  would pass ``max_tokens`` one word before the limit, with ``stop``.)
 * ``max_tokens`` cuts the text to that many words (finish_reason ``length``); a text that
   ends by itself finishes with ``stop``. Then the (cut) text is cut again before the first
   occurrence of any (non-empty) stop string, and finish_reason becomes ``stop``: a stop
@@ -56,6 +58,10 @@ class Knobs:
     keep_stop_string: bool = False
     length_as_stop: bool = False
     ignore_seed: bool = False
+    unknown_finish: bool = False  # fault finish-reason-unknown: "end_turn" for "stop"
+    # legal variants
+    temperature_0_varies: bool = False  # nondeterministic: only a seed makes text repeat
+    ends_early: bool = False  # short-answers: a text about to pass max_tokens ends before it
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass pays a setattr call per field
@@ -126,13 +132,16 @@ def generate(
     """One choice's text under the module rule (see the docstring)."""
     if knobs.ignore_seed:
         seed = None
-    deterministic = seed is not None or temperature == 0
+    deterministic = seed is not None or (temperature == 0 and not knobs.temperature_0_varies)
     nonce = b"" if deterministic else getrandbits(128).to_bytes(16, "big")
     picks = _word_bytes(model, prompt, seed, index, nonce)
     finish = "stop"
     if max_tokens is not None and len(picks) > max_tokens and not knobs.ignore_max_tokens:
-        picks = picks[: max(0, max_tokens)]  # cut before the words are looked up
-        finish = "length"
+        if knobs.ends_early and max_tokens >= 2:
+            picks = picks[: max_tokens - 1]  # it ends by itself, one word short of the limit
+        else:
+            picks = picks[: max(0, max_tokens)]  # cut before the words are looked up
+            finish = "length"
     text = " ".join([_WORD_OF_BYTE[b] for b in picks])
     count = len(picks)
     if stop:
@@ -144,6 +153,8 @@ def generate(
             count = count_words(text)
     if finish == "length" and knobs.length_as_stop:
         finish = "stop"
+    if finish == "stop" and knobs.unknown_finish:
+        finish = "end_turn"
     return Generated(text, finish, count)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-_LINE = re.compile(r"^conformance-mock listening on (http://\S+:\d+)\s*$")
+_LINE = re.compile(r"^conformance-mock listening on (https?://\S+:\d+(?:/\S*)?)\s*$")
 _REPO_ROOT = Path(__file__).resolve().parents[2]  # makes `conformance` importable in the child
 
 

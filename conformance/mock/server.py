@@ -72,8 +72,12 @@ class _QuietDeliberateResets(logging.Filter):
         return not isinstance(error, StreamReset)
 
 
-def run(app: Any, sock: socket.socket, line: str) -> int:
-    server = _Server(uvicorn_config(app), line)  # configures uvicorn's loggers: filter after
+def run(app: Any, sock: socket.socket, line: str, tls: tuple[str, str] | None = None) -> int:
+    """Serve on `sock`; `tls` = (certificate file, key file) serves HTTPS instead."""
+    config = uvicorn_config(app)
+    if tls is not None:
+        config.ssl_certfile, config.ssl_keyfile = tls
+    server = _Server(config, line)  # configures uvicorn's loggers: filter after
     logging.getLogger("uvicorn.error").addFilter(_QuietDeliberateResets())
     server.run(sockets=[sock])
     return 0

@@ -12,6 +12,12 @@ A body is checked with `conformance.spec.validator(profile, <request schema>)`. 
 * The bound and typing faults work by dropping the matching jsonschema errors (for
   `anyOf`/`oneOf`, when some branch fails only through dropped errors), so the fault serves
   exactly what the spec forbids and nothing else.
+* The undefined zones (`conformance.undefined`, the specs' `x-conformance-undefined`) are
+  where a server may serve or refuse: the `refuse-undefined` variant refuses every body in
+  one, the `serve-undefined` variant serves every body whose only faults lie in one (a
+  left-out `model` read as its documented default). The legal-edge faults refuse what the
+  spec allows: `null-refused` a null where the type allows it, `prompt-array-refused` the
+  array form of a prompt, `model-string-refused` gateway's single model name.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 
-from conformance import spec
+from conformance import constraints, spec, undefined
 from conformance.mock.config import MockConfig
 from conformance.mock.faults import BOUND_FAULTS
 from conformance.profiles import Operation
@@ -57,20 +63,75 @@ def check(op: Operation, body: Any, config: MockConfig) -> list[Problem]:
 class RequestCheck:
     """`check` for one operation under one configuration, its fast validator looked up once."""
 
-    __slots__ = ("_is_valid", "config", "op")
+    __slots__ = ("_edges", "_is_valid", "_zones", "config", "op")
 
     def __init__(self, op: Operation, config: MockConfig) -> None:
         self.op = op
         self.config = config
         self._is_valid = _fast(op.profile, op.request_schema).is_valid
+        self._edges = bool(config.faults & _EDGE_FAULTS)
+        self._zones = config.variant("refuse-undefined") or config.variant("serve-undefined")
 
     def problems(self, body: Any) -> list[Problem]:
+        if self._zones or self._edges:
+            found = _legal_edges_refused(self.op, body, self.config) if self._edges else []
+            return found or _zone_problems(self.op, body, self.config)
         try:
             if self._is_valid(body):
                 return []
         except Exception:  # e.g. an integer too large for Rust: let jsonschema decide
             pass
         return _authoritative(self.op, body, self.config)
+
+
+_EDGE_FAULTS = frozenset({"null-refused", "prompt-array-refused", "model-string-refused"})
+
+
+def _legal_edges_refused(op: Operation, body: Any, config: MockConfig) -> list[Problem]:
+    """The legal-edge faults: refuse what the spec allows (checked before validation)."""
+    if not isinstance(body, dict):
+        return []
+    out = []
+    if config.has("null-refused"):
+        for name, value in body.items():
+            kinds = constraints.location_types(op, (name,))
+            if value is None and "null" in kinds:
+                expected = sorted(kinds - {"null"})
+                out.append(Problem((name,), "type", "None is not of type " + repr(expected),
+                                   expected, None))  # fmt: skip
+    if config.has("prompt-array-refused") and isinstance(body.get("prompt"), list):
+        prompt = body["prompt"]
+        out.append(Problem(("prompt",), "type", f"{prompt!r:.80} is not of type 'string'",
+                           "string", prompt))  # fmt: skip
+    model = body.get("model")
+    if config.has("model-string-refused") and op.profile == "gateway" and isinstance(model, str):
+        out.append(Problem(("model",), "type", f"{model!r:.80} is not of type 'array'",
+                           "array", model))  # fmt: skip
+    return out
+
+
+def _zone_problems(op: Operation, body: Any, config: MockConfig) -> list[Problem]:
+    """Validation under the zone variants: refuse-undefined refuses a body in any zone;
+    serve-undefined serves one whose every error a zone explains, reading a left-out field
+    that has a documented default as that default (the body is completed in place)."""
+    if config.variant("refuse-undefined"):
+        hits = undefined.hits(op, body)
+        if hits:
+            hit = hits[0]
+            words = f"{hit.what} (undefined by the documents, {hit.ambiguity}): refused"
+            return [Problem(hit.path, "x-conformance-undefined", words, hit.ambiguity, None)]
+    problems = _authoritative(op, body, config)
+    if not problems or not config.variant("serve-undefined"):
+        return problems
+    validator = spec.validator(op.profile, op.request_schema)
+    if any(not undefined.explained(op, body, e) for e in validator.iter_errors(body)):
+        return problems
+    for zone in undefined.zones(op.profile, op.request_schema):
+        if zone.absent and len(zone.where) == 1 and zone.where[0] not in body:
+            default = default_of(op.profile, op.request_schema, zone.where[0])
+            if default is not None:
+                body[zone.where[0]] = default
+    return []
 
 
 def _authoritative(op: Operation, body: Any, config: MockConfig) -> list[Problem]:

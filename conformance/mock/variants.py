@@ -17,6 +17,8 @@ VARIANTS: dict[str, str] = {
     "extra-fields": "unknown extra fields in every JSON answer, choice and chunk",
     "sse-tiny-pieces": "SSE bytes written in 1-3 byte pieces, splitting UTF-8 characters",
     "connection-close": "Connection: close on every answer",
+    "refuse-undefined": "requests in an undefined zone (empty prompt, max_tokens 0...) refused",
+    "serve-undefined": "requests faulty only in an undefined zone served (no model: the default)",
     "nondeterministic": "text varies between identical requests at temperature 0 (not with a seed)",
     "short-answers": "an answer about to pass max_tokens ends one token early, finish_reason stop",
     "gzip": "answers and streams gzip-compressed when the client accepts gzip (streams per event)",

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
 import harfile
@@ -304,7 +304,6 @@ def header(run: RunConfig, redactor: Redactor, started_at: str = "") -> dict[str
             "suite_version": __version__,
             "target_url": redactor.text(run.target_url),
             "started_at": started_at,
-            "body_limit": BODY_LIMIT,
             "placeholders": dict(redactor.roles),
             "run": _scrub(typed_json.encode_fields(run, ()), redactor),
         },
@@ -371,10 +370,14 @@ def write(
 
 
 def write_recording(
-    path: Path, run: RunConfig, pairs: Iterable[tuple[Probe, Exchange]], started_at: str = ""
+    path: Path,
+    run: RunConfig,
+    pairs: Iterable[tuple[Probe, Exchange]],
+    started_at: str = "",
+    limit: int = BODY_LIMIT,
 ) -> Written:
     """The HAR of one process's exchanges (a run without pytest-xdist)."""
-    return write(path, run, entries(pairs, Redactor(credentials(run))), started_at)
+    return write(path, run, entries(pairs, Redactor(credentials(run)), limit), started_at)
 
 
 # --- pytest-xdist: each worker writes its entries, the controller merges them ---------------
@@ -412,15 +415,16 @@ def merged_parts(directory: Path, run: RunConfig) -> Iterator[dict[str, Any]]:
                     index.append((rank, number, offset, path))
                 offset += len(line)
     index.sort(key=lambda t: (t[0], t[1], t[2]))
-    handles: dict[Path, IO[bytes]] = {}
+    handles: dict[Path, BinaryIO] = {}
     try:
         for _, _, offset, path in index:
-            fh = handles.get(path) or handles.setdefault(path, path.open("rb"))
-            fh.seek(offset)
-            yield json.loads(fh.readline())
+            if path not in handles:
+                handles[path] = path.open("rb")
+            handles[path].seek(offset)
+            yield json.loads(handles[path].readline())
     finally:
-        for fh in handles.values():
-            fh.close()
+        for handle in handles.values():
+            handle.close()
 
 
 def clear_parts(directory: Path) -> None:

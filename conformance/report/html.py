@@ -18,6 +18,7 @@ from conformance.report.scrub import visible
 from conformance.report.text import (
     AREA_TITLES,
     areas_of,
+    certified,
     checks_of,
     is_complete,
     profiles_of,
@@ -93,6 +94,8 @@ def _evidence(ev: Evidence) -> str:
         parts.append("<dt>Body excerpt</dt><dd>" + _pre(ev.body_excerpt, "body") + "</dd>")
     if ev.sse_excerpt:
         parts.append("<dt>SSE transcript excerpt</dt><dd>" + _pre(ev.sse_excerpt, "sse") + "</dd>")
+    if ev.arrival:
+        parts.append(f'<dt>Arrival</dt><dd class="arrival mono">{esc(ev.arrival)}</dd>')
     if ev.curl:
         parts.append("<dt>Reproduce with curl</dt><dd>" + _pre(ev.curl, "curl") + "</dd>")
     return '<dl class="evidence">' + "".join(parts) + "</dl>"
@@ -145,7 +148,7 @@ def _profile_verdict(report: RunReport, profile: str) -> str:
         "fail"
         if counts["fail"]
         else "incomplete"
-        if caveat
+        if caveat or not certified(report, profile)
         else "warn"
         if counts["warn"]
         else "pass"
@@ -218,6 +221,8 @@ def _header(report: RunReport) -> str:
     ]
     if not is_complete(report):
         error = f'<span class="run-error">{esc(report.error)}</span>' if report.error else ""
+        if report.hint:
+            error += f'<span class="run-hint">What to do: {esc(report.hint)}</span>'
         out.append(
             f'<div class="run-status-banner" data-status="{esc(report.status)}">'
             f"Run {esc(status_words(report))}{error}</div>"

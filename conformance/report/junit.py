@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 
 from conformance.report.scrub import one_line, visible
 from conformance.report.text import (
+    certified,
     checks_of,
     findings_text,
     is_complete,
@@ -62,13 +63,17 @@ def _testcase(suite: ET.Element, check: CheckResult) -> None:
 def _suite(root: ET.Element, report: RunReport, profile: str) -> None:
     checks = checks_of(report, profile)
     counts = report.counts(profile)
+    # A profile that is not certified in a run that otherwise completed (the preflight
+    # found it unusable, or nothing of it was judged) is an error a CI reporter shows red;
+    # an incomplete run says so once, in its "run" suite.
+    uncertified = is_complete(report) and not certified(report, profile)
     suite = _el(
         root,
         "testsuite",
         name=profile,
-        tests=str(len(checks)),
+        tests=str(len(checks) + uncertified),
         failures=str(counts["fail"]),
-        errors="0",
+        errors=str(int(uncertified)),
         skipped=str(counts["skip"]),
         time=f"{sum(c.duration_s for c in checks):.3f}",
         timestamp=report.started_at,
@@ -84,6 +89,10 @@ def _suite(root: ET.Element, report: RunReport, profile: str) -> None:
         _el(props, "property", name=name, value=value)
     for check in checks:
         _testcase(suite, check)
+    if uncertified:
+        case = _el(suite, "testcase", classname=profile, name=f"{profile}/certified", time="0")
+        line = report.verdict_line(profile)
+        _el(case, "error", line, type="not-certified", message=one_line(line, _MESSAGE_LIMIT))
 
 
 def _run_error_suite(root: ET.Element, report: RunReport) -> None:
@@ -100,6 +109,8 @@ def _run_error_suite(root: ET.Element, report: RunReport) -> None:
     )
     case = _el(suite, "testcase", classname="run", name="run/status", time="0.000")
     detail = report.error or "no reason recorded"
+    if report.hint:
+        detail += f"\nWhat to do: {report.hint}"
     _el(
         case,
         "error",
@@ -117,9 +128,10 @@ def render(report: RunReport) -> str:
     if not is_complete(report):
         _run_error_suite(root, report)
     totals = report.counts()
-    root.set("tests", str(len(report.results) + (0 if is_complete(report) else 1)))
+    errors = sum(int(s.get("errors", "0")) for s in root.iter("testsuite"))
+    root.set("tests", str(sum(int(s.get("tests", "0")) for s in root.iter("testsuite"))))
     root.set("failures", str(totals["fail"]))
-    root.set("errors", "0" if is_complete(report) else "1")
+    root.set("errors", str(errors))
     root.set("skipped", str(totals["skip"]))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

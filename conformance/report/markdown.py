@@ -64,6 +64,8 @@ def render(report: RunReport) -> str:
         out.append(f"> **Run {plain(status_words(report))}**")
         if report.error:
             out.append(f"> Reason: {code(report.error)}")
+        if report.hint:
+            out.append(f"> What to do: {code(report.hint)}")
         out.append("")
     for profile in profiles:
         caveat = verdict_caveat(report, profile)
@@ -81,4 +83,20 @@ def render(report: RunReport) -> str:
     if warnings:
         out += ["", f"### Warnings ({len(warnings)})", ""]
         out += _items(warnings)
+    out += _baseline(report)
     return "\n".join(out) + "\n"
+
+
+def _baseline(report: RunReport) -> list[str]:
+    """--baseline: how many failures it accepted, and the entries that now pass (to prune)."""
+    base = report.baseline
+    if not base:
+        return []
+    accepted = [str(c) for c in base.get("accepted_failures") or []]
+    now_pass = [str(c) for c in base.get("now_pass") or []]
+    out = ["", f"### Baseline {code(str(base.get('file', '')))}", ""]
+    out.append(f"{len(accepted)} failure(s) accepted by the baseline.")
+    if now_pass:
+        out += ["", f"Baseline entries that now pass ({len(now_pass)}), to remove:", ""]
+        out += [f"- {code(c)}" for c in now_pass[:LIST_LIMIT]]
+    return out

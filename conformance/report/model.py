@@ -28,7 +28,7 @@ from conformance.results import (
 
 KNOWN_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 VERDICTS = ("pass", "fail", "warn", "skip")
-STATUSES = ("completed", "interrupted", "target-failed")
+STATUSES = ("completed", "interrupted", "target-failed", "preflight-failed")
 _MAX_DEPTH = 32
 _SENSITIVE_OPTION_WORDS = frozenset(
     {"key", "apikey", "token", "secret", "password", "passwd", "authorization", "credentials"}
@@ -136,6 +136,7 @@ def _evidence(value: Any, clean: Clean) -> Evidence | None:
         return None
     sse = data.get("sse_excerpt")
     error = data.get("error")
+    arrival = data.get("arrival")
     return Evidence(
         method=_text(data.get("method"), clean),
         url=_text(data.get("url"), clean),
@@ -147,6 +148,7 @@ def _evidence(value: Any, clean: Clean) -> Evidence | None:
         sse_excerpt=None if sse is None else _text(sse, clean),
         curl=_text(data.get("curl"), clean),
         error=None if error is None else _text(error, clean),
+        arrival=None if arrival is None else _text(arrival, clean),
     )
 
 
@@ -210,6 +212,8 @@ def clean_report(report: RunReport | Mapping[str, Any], clean: Clean) -> RunRepo
         finished_at=_text(data.get("finished_at"), clean),
         status=status,  # type: ignore[arg-type]  # unknown statuses are shown, not hidden
         error=None if error is None else _text(error, clean),
+        hint=None if data.get("hint") is None else _text(data.get("hint"), clean),
+        not_certified=_str_dict(data.get("not_certified"), clean),
         results=[_check(r, clean) for r in _list(data.get("results"))],
         schema_version=SCHEMA_VERSION if schema is None else schema,
         recording=_tree(data["recording"], clean) if _dict(data.get("recording")) else None,

@@ -23,6 +23,8 @@ STATUS_WORDS = {
     "completed": "completed",
     "interrupted": "INTERRUPTED: results are incomplete",
     "target-failed": "TARGET FAILED: the target stopped answering; results are incomplete",
+    "preflight-failed": "NOT CERTIFIED: the preflight found the target unusable as configured; "
+    "no check ran",
 }
 
 
@@ -55,15 +57,19 @@ def status_words(report: RunReport) -> str:
 def verdict_caveat(report: RunReport, profile: str) -> str:
     """Why a profile's verdict line must not be taken at face value, or "" when it can.
 
-    `RunReport.verdict_line` counts only what ran, so "conformant" from an interrupted run,
-    or from a profile whose every check was skipped, would overstate the result.
+    A "not certified" line already says why; a "not conformant" one from a run that did
+    not complete is true but incomplete (more may have failed), and says so here.
     """
-    counts = report.counts(profile)
+    if not certified(report, profile):
+        return ""
     if not is_complete(report):
         return f"incomplete: run {report.status}"
-    if counts["pass"] + counts["fail"] + counts["warn"] == 0:
-        return "nothing was checked"
     return ""
+
+
+def certified(report: RunReport, profile: str) -> bool:
+    """Whether the profile's verdict is a certification (conformant or not conformant)."""
+    return not report.verdict_line(profile).startswith("not certified")
 
 
 def verdict_text(report: RunReport, profile: str) -> str:
@@ -103,6 +109,8 @@ def evidence_text(evidence: Evidence) -> list[str]:
         out += _block("Body excerpt", evidence.body_excerpt)
     if evidence.sse_excerpt:
         out += _block("SSE transcript excerpt", evidence.sse_excerpt)
+    if evidence.arrival:
+        out.append(f"  Arrival: {evidence.arrival}")
     if evidence.curl:
         out += _block("Reproduce with", evidence.curl)
     return out

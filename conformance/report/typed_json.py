@@ -17,10 +17,11 @@ import dataclasses
 import importlib
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 TAGS = ("$bytes", "$tuple", "$frozenset", "$set", "$float", "$dict", "$dataclass", "$ref")
 
+T = TypeVar("T")
 Ref = Callable[[Any], str | None]  # an object recorded elsewhere (e.g. a nested Exchange) -> id
 Resolve = Callable[[str], Any]  # id -> that object, when decoding
 
@@ -106,16 +107,16 @@ def _tagged(data: dict[str, Any], resolve: Resolve | None) -> Any:
 
 
 def build(
-    cls: type,
+    cls: type[T],
     fields: Mapping[str, Any],
     resolve: Resolve | None = None,
     **given: Any,
-) -> Any:
+) -> T:
     """An instance of dataclass `cls` from encoded `fields` plus already-built `given` ones.
 
     Fields the recording has but `cls` no longer declares are dropped (an older recording read
     by a newer suite); fields `cls` has but the recording lacks take their defaults."""
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     args = {k: decode(v, resolve) for k, v in fields.items() if k in known}
     args.update(given)
     return cls(**args)

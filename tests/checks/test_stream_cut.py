@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import pytest
 
 from conformance.checks import rejections, stream
-from conformance.checks.base import Context, Finding, Outcome, Skip
-from conformance.exchange import Exchange, Request
+from conformance.checks.base import Context, Finding, Judge, Outcome, Skip
+from conformance.exchange import EndedBy, Exchange, Request
 from conformance.profiles import PROFILES
 from tests.suite.certify import config_for
 
@@ -39,6 +39,7 @@ def _exchange(
     error: str | None = None,
     timed_out: bool = False,
     truncated: bool = False,
+    ended_by: EndedBy | None = None,
 ) -> Exchange:
     payload = {"model": "alphaedge-large-3-2512", "messages": [], "stream": True}
     request = Request.post_json(CHAT.path, payload)
@@ -53,6 +54,7 @@ def _exchange(
         error=error,
         timed_out=timed_out,
         truncated=truncated,
+        ended_by=ended_by,
     )
 
 
@@ -67,13 +69,12 @@ def test_a_cut_2xx_stream_is_not_a_content_type_finding() -> None:
     assert _findings(stream.content_type([ex], CTX)) == []
 
 
-def test_a_cut_2xx_stream_is_a_framing_finding_with_its_counts() -> None:
-    ex = _exchange(200, error=CUT)
+def test_a_cut_2xx_stream_is_a_framing_finding_naming_what_arrived() -> None:
+    error = f"the connection broke: {len(ONE_EVENT)} bytes over 0.0 s, then {CUT}"
+    ex = _exchange(200, error=error, ended_by="reset")
     findings = _findings(stream.framing([ex], CTX))
     assert [f.expected for f in findings] == ["the response body to end cleanly"]
-    actual = findings[0].actual
-    assert f"after {len(ONE_EVENT)} bytes and 1 event(s)" in actual, actual
-    assert CUT in actual
+    assert findings[0].actual == f"1 event (role chunk; no [DONE]); {error}"
     assert findings[0].exchange is ex
 
 
@@ -133,3 +134,65 @@ def test_a_short_status_list_is_spelled_out() -> None:
 def test_a_4xx_answer_satisfies_any_4xx() -> None:
     ex = _exchange(404, content_type="application/json", body=b"{}")
     assert _findings(rejections._expect([ex], tuple(range(400, 500)), "x")) == []
+
+
+# -- what arrived, and where it stopped (issue 9, class 4) -----------------------------------
+
+WORD = {**CHUNK, "choices": [{"index": 0, "delta": {"content": " there"}}]}
+TWO_WORDS = ONE_EVENT + 2 * f"data: {json.dumps(WORD)}\n\n".encode()
+STALL = "timed out: 300 bytes over 2.0 s, then nothing for 5.0 s: the stall limit"
+
+
+def test_a_stalled_stream_is_described_by_its_events_in_every_message() -> None:
+    ex = _exchange(200, body=TWO_WORDS, error=STALL, timed_out=True, ended_by="stall")
+    said = "3 events (role chunk, 2 content chunks; no [DONE]); " + STALL
+    (late,) = _findings(stream.ends_in_time([ex], CTX))
+    (no_done,) = _findings(stream.done_terminates([ex], CTX))
+    assert late.actual == no_done.actual == said
+    # a stall is ends-in-time's finding, never framing's
+    assert _findings(stream.framing([ex], CTX)) == []
+
+
+def test_a_half_event_cut_by_a_limit_is_not_a_framing_finding() -> None:
+    """The transfer's cut left a partial event: that is the cut, already reported."""
+    body = ONE_EVENT + b'data: {"id": "chatcmpl-1", "cho'
+    ex = _exchange(200, body=body, error=STALL, timed_out=True, ended_by="stall")
+    assert [i.kind for i in stream.view(ex).cut_issues] == ["incomplete-event"]
+    assert _findings(stream.framing([ex], CTX)) == []
+    clean_end = _exchange(200, body=body)  # the server itself ended mid-event: a finding
+    assert [f.expected for f in _findings(stream.framing([clean_end], CTX))] == [
+        "a well-formed event stream"
+    ]
+
+
+def test_checks_that_need_a_finished_stream_say_why_none_was() -> None:
+    ex = _exchange(200, error=STALL, timed_out=True, ended_by="stall")
+    skip = stream.one_finish_reason([ex], CTX)
+    assert isinstance(skip, Skip)
+    assert skip.reason == (
+        "no finished 2xx event stream to judge: 1 streamed request(s) got "
+        "1 x a stream cut short (stall)"
+    )
+
+
+REFUSED = "ConnectError: [Errno 111] Connection refused"
+
+
+@pytest.mark.parametrize(
+    "check",
+    [stream.ends_in_time, stream.done_terminates, stream.framing, stream.one_finish_reason],
+    ids=lambda c: c.__name__,
+)
+def test_nothing_listening_is_never_a_pass(check: Judge) -> None:
+    """Issue 10: ends-in-time passed against a port where nothing listened."""
+    ex = _exchange(None, content_type=None, body=b"", error=REFUSED, ended_by="connect-error")
+    skip = check([ex], CTX)
+    assert isinstance(skip, Skip), skip
+    assert REFUSED in skip.reason
+
+
+@pytest.mark.parametrize(
+    "check", [stream.ends_in_time, stream.content_type, stream.chunk_schema], ids=str
+)
+def test_no_streamed_request_is_a_skip(check: Judge) -> None:
+    assert isinstance(check([], CTX), Skip)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.rejudge import rejudge
 from interop.certify import differences, load_expectations, run_suite
 from interop.process import RunState
 from interop.servers import LIGHT, SERVERS, running, start, stop_server
@@ -56,3 +57,7 @@ def test_verdicts_equal_the_verified_expectations(target: RunState, tmp_path: Pa
     assert result.exit_code == (1 if "fail" in result.verdicts.values() else 0), (
         f"exit status {result.exit_code} does not match the verdicts"
     )
+    # The audit: the run's exchanges.har, judged again offline, gives the same verdicts.
+    again = rejudge(result.report_dir)
+    assert again.integrity == "match"
+    assert again.changed == [] and again.added == [] and again.missing == [], again.lines()

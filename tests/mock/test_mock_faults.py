@@ -123,6 +123,19 @@ def _(c: httpx.Client, url: str) -> bool:
     return stalled
 
 
+@probe("stream-reset-midway")
+def _(c: httpx.Client, url: str) -> bool:
+    got = bytearray()
+    headers = {"content-type": "application/json", "authorization": f"Bearer {API_KEY}"}
+    try:
+        with c.stream("POST", url + CHAT, json=_CHAT_STREAM, headers=headers) as response:
+            for piece in response.iter_raw():
+                got += piece
+    except httpx.RemoteProtocolError:  # closed mid-body, after the role chunk
+        return b'"role":"assistant"' in got and b"[DONE]" not in got
+    return False
+
+
 @probe("stream-as-json")
 def _(c: httpx.Client, url: str) -> bool:
     r = post(c, url, COMPAT, _COMPAT_STREAM)
@@ -308,6 +321,14 @@ def _(c: httpx.Client, url: str) -> bool:
     return wrong in r401.text and API_KEY in r400.text
 
 
+@probe("wrong-key-echoed")
+def _(c: httpx.Client, url: str) -> bool:
+    wrong = "sk-echo-me-please-42"
+    r401 = post(c, url, GATEWAY, body_for("gateway"), key=wrong)
+    r400 = post(c, url, COMPAT, body_for("compat", n=0))  # a right key: not quoted
+    return r401.status_code == 401 and wrong in r401.text and API_KEY not in r400.text
+
+
 @probe("method-not-405")
 def _(c: httpx.Client, url: str) -> bool:
     return post(c, url, COMPLETIONS, raw=b"", method="GET").status_code == 404
@@ -336,6 +357,27 @@ def _(c: httpx.Client, url: str) -> bool:
     except UnicodeDecodeError:
         return r.status_code == 200
     return False
+
+
+@probe("json-nan")
+def _(c: httpx.Client, url: str) -> bool:
+    plain = post(c, url, COMPAT, body_for("compat")).content
+    streamed = stream(c, url, COMPAT, _COMPAT_STREAM).raw
+    return b'"avg_logprob":NaN}' in plain and streamed.count(b'"avg_logprob":NaN}') > 1
+
+
+@probe("gzip-bomb")
+def _(c: httpx.Client, url: str) -> bool:
+    import zlib
+
+    headers = {"authorization": f"Bearer {API_KEY}", "accept-encoding": "gzip"}
+    with c.stream("POST", url + COMPAT, json=body_for("compat"), headers=headers) as response:
+        raw = b"".join(response.iter_raw())
+        coding = response.headers.get("content-encoding")
+    if coding != "gzip":
+        return False
+    expanded = zlib.decompressobj(31).decompress(raw, 9 * 1024 * 1024)
+    return len(raw) < 100_000 and len(expanded) > 8 * 1024 * 1024
 
 
 @probe("html-502")

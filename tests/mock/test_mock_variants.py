@@ -10,8 +10,10 @@ import pytest
 from conformance.mock.variants import VARIANTS
 from tests.mock.conftest import Mocks
 from tests.mock.helpers import (
+    API_KEY,
     CHAT,
     COMPAT,
+    Stream,
     body_for,
     post,
     schema_errors,
@@ -110,3 +112,28 @@ def test_connection_close(client: httpx.Client, variant_urls: dict[str, str], cl
     assert stream(client, url, CHAT, CHAT_STREAM).headers["connection"] == "close"
     assert "connection" not in post(client, clean, COMPAT, body_for("compat")).headers
     _same_content(client, url, clean)
+
+
+def test_gzip(client: httpx.Client, variant_urls: dict[str, str], clean: str) -> None:
+    """Compressed when the client accepts gzip (httpx does by default), and a stream is
+    flushed per event (each ends in a sync-flush marker), so it still streams."""
+    import zlib
+
+    url = variant_urls["gzip"]
+    answer = post(client, url, COMPAT, body_for("compat"))
+    assert answer.headers["content-encoding"] == "gzip" and answer.json()["choices"]
+    plain = client.post(
+        url + COMPAT,
+        json=body_for("compat"),
+        headers={"authorization": f"Bearer {API_KEY}", "accept-encoding": "identity"},
+    )
+    assert "content-encoding" not in plain.headers and plain.json()["choices"]
+    for path, payload in ((CHAT, CHAT_STREAM), (COMPAT, COMPAT_STREAM)):
+        mine = stream(client, url, path, payload)
+        ref = stream(client, clean, path, payload)
+        assert mine.headers["content-encoding"] == "gzip"
+        decoded = Stream(200, "text/event-stream", zlib.decompressobj(31).decompress(mine.raw))
+        assert decoded.events[-1] == "[DONE]" and len(decoded.chunks) == len(ref.chunks)
+        assert stream_text(decoded.chunks) == stream_text(ref.chunks)
+        assert mine.raw.count(b"\x00\x00\xff\xff") >= len(ref.events)  # one flush per event
+    assert "content-encoding" not in post(client, clean, COMPAT, body_for("compat")).headers
