@@ -180,7 +180,10 @@ def parse_header(raw: str) -> tuple[str, str]:
 
 def _shown(raw: str) -> str:
     """A --header argument for an error message, its value hidden if it may be a secret."""
-    name, _, value = raw.partition(":")
+    name, sep, value = raw.partition(":")
+    if not sep:  # no colon: the value may be in there somewhere; show the first word only
+        words = raw.split()
+        return repr(words[0] + (" …" if len(words) > 1 else "")) if words else repr(raw)
     return repr(f"{name}: [REDACTED]") if credential_values(name, value) else repr(raw)
 
 

@@ -294,9 +294,7 @@ class Engine:
                 else None
             )
             result.findings.append(
-                FindingRecord(
-                    message=evidence.redact(finding.message, self._secrets), evidence=ev
-                )
+                FindingRecord(message=evidence.redact(finding.message, self._secrets), evidence=ev)
             )
         if len(outcome) > MAX_FINDINGS:
             result.findings.append(

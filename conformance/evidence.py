@@ -2,8 +2,9 @@
 
 The curl line is meant to be pasted into a shell as it is: the key comes from
 `$CONFORMANCE_API_KEY` (the line ends with a comment saying so), other credential headers are
-shown as `[REDACTED]` with a note, and a body that is not printable UTF-8 is written with
-`$'...'` escapes so that exactly the bytes the suite sent are sent again.
+shown as `[REDACTED]` with a note, and a body that is not printable UTF-8 is piped in from
+`printf` with octal escapes (POSIX sh), so that exactly the bytes the suite sent are sent
+again, NUL bytes included.
 """
 
 from __future__ import annotations
@@ -40,25 +41,30 @@ def _secrets(secret: str | Iterable[str] | None) -> list[str]:
     return [secret] if isinstance(secret, str) else [s for s in secret if s and s.strip()]
 
 
-def _shell_bytes(data: bytes) -> str:
-    """`data` as one shell word: '...' when it is printable UTF-8, else $'...' with escapes
-    (bash, zsh and ksh read those), so the bytes sent again are the bytes sent."""
+def _printable(data: bytes) -> str | None:
+    """`data` as text when it is UTF-8 a shell word can hold as it is, else None."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        text = None
-    if text is not None and all(c.isprintable() or c in "\n\t" for c in text):
-        return shlex.quote(text)
+        return None
+    return text if all(c.isprintable() or c in "\n\t" for c in text) else None
+
+
+def printf_bytes(data: bytes) -> str:
+    """A POSIX `printf` command that writes exactly `data` (octal escapes for every byte
+    outside printable ASCII, so a NUL or a broken UTF-8 sequence survives)."""
     out = []
     for byte in data:
         char = chr(byte)
-        if char in "\\'":
-            out.append("\\" + char)
+        if char == "%":
+            out.append("%%")
+        elif char == "\\":
+            out.append("\\\\")
         elif 0x20 <= byte < 0x7F:
             out.append(char)
         else:
-            out.append(f"\\x{byte:02x}")
-    return "$'" + "".join(out) + "'"
+            out.append(f"\\{byte:03o}")
+    return "printf " + shlex.quote("".join(out))
 
 
 def _authorization(value: str, secrets: Sequence[str]) -> str | None:
@@ -91,11 +97,18 @@ def curl_command(ex: Exchange, secret: str | Iterable[str] | None = None) -> str
             notes.append(f"put your {name} value in place of {REDACTED}")
         else:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
+    pipe = ""
     if req.body is not None:
-        parts += ["--data-binary", _shell_bytes(req.body)]
-    line = " ".join(parts)
-    if notes:
-        line += "  # " + "; ".join(dict.fromkeys(notes))
+        text = _printable(req.body)
+        if text is not None:
+            parts += ["--data-binary", shlex.quote(text)]
+        else:
+            pipe = printf_bytes(req.body) + " | "
+            parts += ["--data-binary", "@-"]
+    line = pipe + " ".join(parts)
+    if notes:  # the key first: it is the note every keyed run has
+        ordered = sorted(dict.fromkeys(notes), key=lambda n: not n.startswith("export"))
+        line += "  # " + "; ".join(ordered)
     return redact(line, secrets)
 
 
@@ -110,7 +123,8 @@ def _timeline(ex: Exchange) -> str | None:
     if more > 0:
         shown += f", ... {more} more pieces, the last at {ex.pieces[-1][0]:.2f} s"
     total = sum(size for _, size in ex.pieces)
-    line = f"{len(ex.pieces)} pieces, {total} bytes, at: {shown}"
+    count = f"{len(ex.pieces)} piece{'s' if len(ex.pieces) != 1 else ''}"
+    line = f"{count}, {total} bytes, at: {shown}"
     if ex.error or ended_by:
         line += f"; then {ended_by or 'an error'} ended it at {ex.elapsed:.2f} s"
     return line
@@ -155,6 +169,7 @@ def with_tls_options(result: CheckResult, options: Sequence[str]) -> CheckResult
     words = " ".join(shlex.quote(o) for o in options)
     for finding in result.findings:
         ev = finding.evidence
-        if ev is not None and ev.curl.startswith("curl "):
-            finding.evidence = dataclasses.replace(ev, curl=f"curl {words} {ev.curl[5:]}")
+        if ev is not None and "curl -sS " in ev.curl:
+            curl = ev.curl.replace("curl -sS ", f"curl {words} -sS ", 1)
+            finding.evidence = dataclasses.replace(ev, curl=curl)
     return result

@@ -496,12 +496,16 @@ _SECRET_NAMES = re.compile(r"^(?:proxy-)?authorization$|^cookie$|key|token|secre
 _NOT_SECRET_NAMES = re.compile(r"idempotency|request-id|correlation")
 _AUTH_SCHEME = re.compile(r"^(?:bearer|basic|token|digest|apikey|api-key)\s+(\S.*)$", re.I)
 _SECRET_SHAPE = re.compile(r"^(?:sk|pk|rk|key|api|ghp|gho|ghs|xox[a-z])[-_]\S{8,}$")
+# Shorter values are not taken for credentials: redacting "1" (a cookie `a=1`) everywhere
+# would wreck every report, and no real credential is that short.
+_MIN_SECRET = 6
 
 
 def credential_values(name: str, value: str) -> list[str]:
     """The secret part(s) of one sent header, or [] when it does not look like a credential.
 
-    `Authorization: Bearer sk-1` gives `sk-1` (what a server would quote) and the whole value.
+    `Authorization: Bearer sk-123456` gives the whole value and `sk-123456` (what a server
+    would quote); a cookie also gives each of its values.
     """
     value = value.strip()
     if not value:
@@ -516,7 +520,7 @@ def credential_values(name: str, value: str) -> list[str]:
         out.append(scheme.group(1).strip())
     if name.lower() == "cookie":
         out += [part.partition("=")[2].strip() for part in value.split(";") if "=" in part]
-    return [v for v in dict.fromkeys(out) if v]
+    return [v for v in dict.fromkeys(out) if len(v) >= _MIN_SECRET]
 
 
 def credentials_sent(

@@ -64,11 +64,6 @@ def request_properties(op: Operation) -> dict[str, dict[str, Any]]:
     return {k: spec.resolve(op.profile, v) for k, v in schema.get("properties", {}).items()}
 
 
-def required_fields(op: Operation) -> list[str]:
-    schema = spec.resolve(op.profile, spec.component(op.profile, op.request_schema))
-    return list(schema.get("required", []))
-
-
 def _twin(op: Operation, probes: list[Probe], name: str, tags: set[str], payload: Any) -> None:
     """A probe and, where the operation streams, its streamed twin: the same body with
     `stream: true`, tagged like it with "stream" for "json" (semantic rules hold for streamed
@@ -188,7 +183,8 @@ def _derived_probes(op: Operation, config: RunConfig, probes: list[Probe]) -> No
                 if twin is not None:
                     old = probes[twin]
                     tags = old.tags | case.tags
-                    request = replace(old.request, tags=tags)
+                    field = old.request.field or case.meta.get("field")
+                    request = replace(old.request, tags=tags, field=field)
                     probes[twin] = replace(old, request=request, tags=tags)
                     continue
             probes.append(_probe(op, case.key, set(case.tags), _post(op, case.body), **case.meta))

@@ -48,6 +48,7 @@ RULES = {
     "big-integer": "an integer outside -(2**53 - 1) .. 2**53 - 1",
 }
 BIG = 2**53 - 1
+_NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
 Path = tuple[str | int, ...]
 
@@ -247,7 +248,9 @@ def explained(op: Operation, body: Any, error: ValidationError) -> bool:
             if error.validator == "type" and error.instance is None and _optional(op, where):
                 return True
         elif zone.rule == "big-integer":
-            if _big(error.instance):
+            # a parser limited to doubles may read it as another number (RFC 8259 §6): only
+            # the verdicts about its value are in doubt, not its type
+            if _big(error.instance) and error.validator in _NUMERIC_KEYWORDS:
                 return True
         elif zone.absent:
             if error.validator == "required" and isinstance(error.instance, dict):

@@ -79,7 +79,7 @@ def test_alone_holds_across_processes() -> None:
             waited = time.monotonic() - start
     finally:
         proc.wait(10)
-    assert waited > hold / 2, f"a shared send went ahead while another process held it alone"
+    assert waited > hold / 2, "a shared send went ahead while another process held it alone"
     # A different target is not held up.
     start = time.monotonic()
     with Gate(TARGET + "-other").shared():

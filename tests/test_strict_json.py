@@ -13,6 +13,7 @@ import pytest
 
 from conformance import strict_json
 from conformance.checks import stream
+from conformance.checks.base import Skip
 from conformance.exchange import Exchange, Request
 from tests.checks.test_stream_cut import CTX, _exchange
 
@@ -56,6 +57,6 @@ def test_an_event_with_nan_is_a_chunks_are_json_finding() -> None:
     ex = _exchange(200, body=event)
     assert stream.view(ex).chunks == []
     outcome = stream.chunks_are_json([ex], CTX)
-    assert not isinstance(outcome, stream.Skip)
+    assert not isinstance(outcome, Skip)
     assert [f.expected for f in outcome] == ["event 0: JSON data or [DONE]"]
     assert "the non-standard literal NaN" in outcome[0].actual

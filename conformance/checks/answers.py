@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks.base import Skip, json_answers
-from conformance.checks.stream import stream_answers, view
+from conformance.checks.stream import LOSSY, stream_answers, view
 from conformance.exchange import Exchange
 
 SHOWN = 300  # characters of a value a message quotes
@@ -45,7 +45,8 @@ class Answer:
     created: list[Any] = field(default_factory=list)
     models: list[Any] = field(default_factory=list)
     # A plain answer is always complete; a stream only when it ended cleanly (no reset, no
-    # timeout, not cut at the size cap): a cut stream's choices and finish reasons are partial.
+    # timeout, not cut at the size cap) and every event parsed (no chunk lost): otherwise its
+    # choices and finish reasons are partial.
     complete: bool = True
 
     @property
@@ -148,7 +149,9 @@ def _streamed(ex: Exchange) -> Answer:
     for choice in by_index.values():
         if choice.text is None:
             choice.text = ""  # a streamed choice that sent no text piece said nothing
-    complete = ex.error is None and not ex.timed_out and not ex.truncated
+    v = view(ex)
+    lost = v.not_json or any(issue.kind in LOSSY for issue in v.issues)
+    complete = ex.error is None and not ex.timed_out and not ex.truncated and not lost
     return Answer(ex, True, list(by_index.values()), usage, ids, created, models, complete)
 
 

@@ -192,20 +192,24 @@ def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 
 def seed_deterministic(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """The same request with the same seed gives the same text, streamed or not."""
+    """The same request with the same seed gives the same text: two plain answers, or two
+    streams (a stream against a plain answer is `reassembles`' comparison, not this one)."""
     seeded = [a for a in tagged(answers(exchanges), "seed") if a.complete]
-    if len(seeded) < 2:
-        return nothing_to_judge("pair of 2xx answers to the seeded request")
-    first = seeded[0]
     findings = []
-    for other in seeded[1:]:
-        if other.texts() != first.texts():
-            findings.append(
-                Finding(
-                    "the same texts for the same request and seed",
-                    f"{shown(first.texts(), 190)} ({first.how}) then "
-                    f"{shown(other.texts(), 190)} ({other.how})",
-                    other.exchange,
+    judged = False
+    for streamed in (False, True):
+        same_kind = [a for a in seeded if a.streamed == streamed]
+        if len(same_kind) < 2:
+            continue
+        judged = True
+        first = same_kind[0]
+        for other in same_kind[1:]:
+            if other.texts() != first.texts():
+                findings.append(
+                    Finding(
+                        f"the same texts for the same request and seed ({first.how})",
+                        f"{shown(first.texts(), 190)} then {shown(other.texts(), 190)}",
+                        other.exchange,
+                    )
                 )
-            )
-    return findings
+    return findings if judged else nothing_to_judge("pair of 2xx answers to the seeded request")

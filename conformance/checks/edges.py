@@ -28,12 +28,10 @@ def legal_edge_served(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     for ex in exchanges:
         body = ex.request.json_body if isinstance(ex.request.json_body, dict) else {}
         name = ex.request.field
-        value = _shown(body.get(name)) if name and name in body else "(the body)"
+        what = f"{name}: {_shown(body.get(name))}" if name and name in body else "the request"
         if not ex.ok:
             got = ex.error or f"HTTP {ex.status}"
             if ex.status is not None and ex.body:
                 got += f": {ex.body[:200].decode('utf-8', 'replace')}"
-            findings.append(
-                Finding(f"{name}: {value} (documented as legal) served with 2xx", got, ex)
-            )
+            findings.append(Finding(f"{what} (documented as legal) served with 2xx", got, ex))
     return findings

@@ -15,14 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import spec, strict_json
-from conformance.checks.base import (
-    Context,
-    Finding,
-    Outcome,
-    Skip,
-    json_answers,
-    nothing_to_judge,
-)
+from conformance.checks.base import Context, Finding, Outcome, Skip
 from conformance.exchange import Exchange
 from conformance.sse import Event, FramingIssue, parse
 
@@ -392,37 +385,3 @@ def ends_in_time(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return [
         Finding(expected, account(ex), ex) for ex in started if ex.timed_out and not finished(ex)
     ]
-
-
-def _reassemble(ex: Exchange) -> dict[Any, str]:
-    texts: dict[Any, str] = {}
-    for choice in _choice_chunks(ex):
-        delta = choice.get("delta")
-        piece = delta.get("content") if isinstance(delta, dict) else choice.get("text")
-        texts[choice.get("index")] = texts.get(choice.get("index"), "") + (
-            piece if isinstance(piece, str) else ""
-        )
-    return texts
-
-
-def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """The streamed text of a deterministic request equals its non-streamed text."""
-    streamed = [ex for ex in stream_answers(exchanges) if "det" in ex.request.tags and finished(ex)]
-    plain = [(ex, b) for ex, b in json_answers(exchanges) if "det" in ex.request.tags]
-    if not streamed or not plain:
-        return nothing_to_judge("deterministic answer both streamed and not")
-    texts = _reassemble(streamed[0])
-    findings = []
-    for choice in plain[0][1].get("choices") or []:
-        if not isinstance(choice, dict):
-            continue
-        msg = choice.get("message")
-        want = msg.get("content") if isinstance(msg, dict) else choice.get("text")
-        got = texts.get(choice.get("index"))
-        if want != got:
-            findings.append(
-                Finding(
-                    f"choice {choice.get('index')}: streamed text {want!r}", repr(got), streamed[0]
-                )
-            )
-    return findings

@@ -227,6 +227,17 @@ def _header(report: RunReport) -> str:
             f'<div class="run-status-banner" data-status="{esc(report.status)}">'
             f"Run {esc(status_words(report))}{error}</div>"
         )
+    else:
+        missing = [p for p in profiles_of(report) if not certified(report, p)]
+        if missing:
+            reasons = "".join(
+                f'<span class="run-error">{esc(p)}: {esc(report.not_certified_reason(p))}</span>'
+                for p in missing
+            )
+            out.append(
+                f'<div class="run-status-banner" data-status="not-certified">'
+                f"Not certified: {esc(', '.join(missing))}{reasons}</div>"
+            )
     verdicts = "".join(_profile_verdict(report, p) for p in profiles_of(report))
     out.append(f'<div class="verdicts">{verdicts}</div></header>')
     return "".join(out)

@@ -16,6 +16,7 @@ import pytest
 
 from conformance import catalog, rejudge
 from conformance.cli import main
+from conformance.exchange import Limits
 from conformance.mock.process import MockProcess
 from conformance.report import har
 from tests.audit.recording import har_doc, record, verdicts
@@ -116,6 +117,20 @@ def test_checks_that_need_a_live_target_keep_their_recorded_verdict(tmp_path: Pa
         assert kept_result.verdict == live[check_id].verdict == "fail"
         assert kept_result.reason.startswith(rejudge.KEPT)
     assert result.identical
+
+
+def test_checks_that_read_an_answer_the_recording_cut_keep_their_verdict(tmp_path: Path) -> None:
+    limits = Limits(request_timeout=10, stream_timeout=5, max_bytes=har.BODY_LIMIT + 4096)
+    run = record(tmp_path, ["huge-body"], profiles=("gateway",), limits=limits)
+    live = {r.id: r for r in run.results}
+    entries = har_doc(tmp_path)["log"]["entries"]
+    assert any(e["response"].get("_cut", {}).get("kept") == har.BODY_LIMIT for e in entries)
+    result = rejudge.rejudge(tmp_path)
+    assert result.identical
+    cut = [r for r in result.report.results if "recording had to cut" in r.reason]
+    assert cut, "checks that read a cut answer must keep the recorded verdict"
+    assert all(r.verdict == live[r.id].verdict for r in cut)
+    assert set(result.kept) >= {r.id for r in cut}
 
 
 def test_live_only_names_real_checks() -> None:

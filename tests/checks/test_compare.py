@@ -101,10 +101,16 @@ def test_reassembles_compares_the_stream_with_the_plain_text() -> None:
     assert "mismatch" in finding.actual
 
 
-def test_seed_compares_every_seeded_answer() -> None:
+def test_seed_compares_answers_of_the_same_kind() -> None:
     seeded = [
         plain(COMPAT, {"positive", "json", "seed"}, ["a b"], seed=42),
-        stream(COMPAT, {"positive", "seed"}, ["a c"], seed=42),
+        plain(COMPAT, {"positive", "json", "seed"}, ["a c"], seed=42),
+        stream(COMPAT, {"positive", "seed"}, ["a d"], seed=42),
     ]
     [finding] = _findings(compare.seed_deterministic(seeded, ctx(COMPAT)))
-    assert '["a b"] (non-streamed) then ["a c"] (streamed)' == finding.actual
+    assert finding.actual == '["a b"] then ["a c"]' and "(non-streamed)" in finding.expected
+    # A stream is not compared with a plain answer here: that is reassembles' comparison.
+    assert compare.seed_deterministic([seeded[0], seeded[2]], ctx(COMPAT)) == Skip(
+        "no pair of 2xx answers to the seeded request to judge (the status and shape checks "
+        "say why)"
+    )

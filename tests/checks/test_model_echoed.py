@@ -43,7 +43,7 @@ def test_a_chunk_naming_another_model_is_a_finding() -> None:
     outcome = semantics.model_echoed([_stream([ASKED, ASKED + "-mini", ASKED])], CTX)
     assert not isinstance(outcome, Skip)
     assert len(outcome) == 1
-    assert outcome[0].expected == f"model \"{ASKED}\" on every chunk"
+    assert outcome[0].expected == f'model "{ASKED}" on every chunk'
     assert "event 1" in outcome[0].actual and "-mini" in outcome[0].actual
 
 

@@ -117,9 +117,7 @@ def test_error_code_must_be_a_string_or_null() -> None:
 def test_statuses_without_a_documented_body_are_not_judged() -> None:
     # compat documents no body for 404; a 405 is documented nowhere.
     assert isinstance(rejections.error_envelope([_error(COMPAT, 404, "x")], ctx(COMPAT)), Skip)
-    assert isinstance(
-        rejections.error_envelope([_error(COMPLETIONS, 405, b"<html>")], ctx()), Skip
-    )
+    assert isinstance(rejections.error_envelope([_error(COMPLETIONS, 405, b"<html>")], ctx()), Skip)
 
 
 def test_compat_422_must_and_should_keywords_go_to_their_own_checks() -> None:

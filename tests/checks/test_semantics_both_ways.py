@@ -140,3 +140,13 @@ def test_model_and_values_are_quoted_as_json() -> None:
     ex.body = body
     [finding] = _findings(semantics.model_echoed([ex], ctx()))
     assert finding.actual == "null" and "None" not in finding.message
+
+
+def test_a_stream_that_lost_a_chunk_is_not_counted_for_choices() -> None:
+    ex = stream(COMPLETIONS, POS | {"n"}, ["a", "b", "c"], ["stop"] * 3, n=3)
+    ex.body = ex.body.replace(b'"text": "b"', b'"text": NaN', 1).replace(
+        b'{"index": 1, "text": ""', b'{"index": 1, "text": NaN', 1
+    )
+    [answer] = answers([ex])
+    assert not answer.complete
+    assert isinstance(semantics.n_choices([ex], ctx()), Skip)  # partial: nothing to count

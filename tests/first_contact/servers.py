@@ -41,7 +41,9 @@ def _serving(server: socketserver.BaseServer) -> Iterator[str]:
 
 
 @contextmanager
-def always(status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> Iterator[str]:
+def always(
+    status: int, body: bytes = b"{}", headers: dict[str, str] | None = None
+) -> Iterator[str]:
     """Every request, whatever its method and path, gets `status` with `body`."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -100,6 +102,7 @@ class Forwarder:
 
     seen: list[str] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # names lower-cased
 
 
 @contextmanager
@@ -125,6 +128,7 @@ def forwarding(
             }
             auth = self.headers.get("authorization", "")
             record.authorizations.append(auth)
+            record.headers.append({k.lower(): v for k, v in self.headers.items()})
             if hide and urlsplit(url).path.startswith(hide):
                 return self._plain(404, b'{"detail": "Not Found"}')
             if bare_key is not None:

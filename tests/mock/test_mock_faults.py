@@ -269,6 +269,9 @@ _SERVED_IF = {
     "bound-n": (COMPAT, body_for("compat", n=0)),
     "bound-max-tokens": (COMPAT, body_for("compat", max_tokens=0)),
     "bound-stop-min-items": (COMPAT, body_for("compat", stop=[])),
+    "bound-messages-min-items": (CHAT, body_for("chat", messages=[])),
+    "bound-role-enum": (CHAT, body_for("chat", messages=[{"role": "tool", "content": "hi"}])),
+    "bound-model-min-items": (GATEWAY, body_for("gateway", model=[])),
     "bool-as-number": (COMPAT, body_for("compat", temperature=True)),
     "wrong-type-accepted": (COMPAT, body_for("compat", temperature="0.5")),
     "unknown-model-200": (GATEWAY, body_for("gateway", model=["gpt-4", "no-such-model"])),
@@ -282,6 +285,19 @@ def _served(path: str, payload: Any) -> Probe:
 
 for _name, (_path, _payload) in _SERVED_IF.items():
     PROBES[_name] = _served(_path, _payload)
+
+
+def _refused(path: str, payload: Any) -> Probe:
+    return lambda c, url: 400 <= _status(c, url, path, payload) < 500
+
+
+_REFUSED_IF = {  # documented legal edges
+    "null-refused": (COMPLETIONS, body_for("alphaedge", max_tokens=None)),
+    "prompt-array-refused": (COMPLETIONS, body_for("alphaedge", prompt=["Say hi", "Say bye"])),
+    "model-string-refused": (GATEWAY, body_for("gateway", model="gpt-4")),
+}
+for _name, (_path, _payload) in _REFUSED_IF.items():
+    PROBES[_name] = _refused(_path, _payload)
 
 
 @probe("missing-field-500")

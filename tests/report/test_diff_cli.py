@@ -138,9 +138,11 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 def test_mock_delegates_all_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
+    progs: list[str] = []
 
-    def fake_main(argv: list[str]) -> int:
+    def fake_main(argv: list[str], prog: str) -> int:
         seen.append(argv)
+        progs.append(prog)
         return 7
 
     fake = types.ModuleType("conformance.mock.__main__")
@@ -148,6 +150,7 @@ def test_mock_delegates_all_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "conformance.mock.__main__", fake)
     assert main(["mock", "--port", "0", "--help", "--variant", "x"]) == 7
     assert seen == [["--port", "0", "--help", "--variant", "x"]]
+    assert progs == ["conformance mock"]  # its --help and errors name this command
 
 
 def test_mock_missing_is_a_clear_error(

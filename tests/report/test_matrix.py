@@ -69,7 +69,7 @@ def test_matrix_columns_rows_and_cells(
     ]
     text = "".join(doc.text)
     assert "not conformant: 1 MUST failure" in text
-    assert "incomplete: run interrupted" in text
+    assert "not certified: the run was interrupted; results are incomplete" in text
     assert "<b>500</b>" not in page and "src=" not in page
 
 

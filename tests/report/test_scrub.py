@@ -40,7 +40,7 @@ def _planted(cls: type, secret: str, keep: dict[str, Any]) -> Any:
             values[f.name] = f"{tag}{secret} tail"
         elif kind == "dict[str, str]":
             values[f.name] = {f"x-{secret}": f"{tag}{secret}", "plain": f"Bearer {secret}"}
-        elif kind == "dict[str, Any]":
+        elif kind in ("dict[str, Any]", "dict[str, Any] | None"):
             values[f.name] = {
                 f"opt-{secret}": f"{tag}{secret}",
                 "nested": {"deep": [secret, {secret: secret}]},

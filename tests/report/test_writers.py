@@ -8,7 +8,15 @@ from pathlib import Path
 
 from conformance.report import write_reports
 from conformance.results import RunReport
-from tests.report.report_builders import CURL_BOUNDS, CURL_STREAM, HOSTILE_BODY, TARGET, Elements
+from tests.report.report_builders import (
+    CURL_BOUNDS,
+    CURL_STREAM,
+    HOSTILE_BODY,
+    TARGET,
+    Elements,
+    base_report,
+    check,
+)
 
 NAMES = ["report.json", "report.html", "junit.xml", "summary.md"]
 
@@ -107,7 +115,9 @@ def test_html_flags_a_run_that_did_not_complete(
     assert banner and banner[0]["class"] == "run-status-banner"
     text = "".join(doc.text)
     assert "TARGET FAILED" in text and "ConnectError after 12 checks" in text
-    assert "incomplete: run target-failed" in text
+    # nothing failed, but the run stopped: never "conformant"
+    assert "not certified: the target stopped answering; results are incomplete" in text
+    assert "conformant" not in text.replace("not certified", "").replace("conformance", "")
 
 
 def test_html_of_complete_run_has_no_banner(passing_report: RunReport, tmp_path: Path) -> None:
@@ -188,4 +198,51 @@ def test_markdown_of_passing_run_says_no_failures(
 def test_markdown_flags_incomplete_run(target_failed_report: RunReport, tmp_path: Path) -> None:
     md = _write(target_failed_report, tmp_path)["summary.md"]
     assert "> **Run TARGET FAILED" in md
-    assert "**alphaedge**: conformant _(incomplete: run target-failed)_" in md
+    assert (
+        "**alphaedge**: not certified: the target stopped answering; results are incomplete" in md
+    )
+
+
+def test_a_failure_in_an_incomplete_run_is_not_conformant_and_incomplete(
+    target_failed_report: RunReport, tmp_path: Path
+) -> None:
+    target_failed_report.results.append(
+        check("alphaedge/chat/semantics/usage-adds-up", "fail", reason="total is off by one")
+    )
+    md = _write(target_failed_report, tmp_path)["summary.md"]
+    assert "**alphaedge**: not conformant: 1 MUST failure _(incomplete: run target-failed)_" in md
+
+
+def test_nothing_judged_is_not_certified_in_every_writer(tmp_path: Path) -> None:
+    report = base_report()
+    report.results = [
+        check("alphaedge/chat/http/auth-required", "skip", reason="needs --api-key"),
+        check("gateway/completion/shape/response-schema", "pass"),
+    ]
+    files = _write(report, tmp_path)
+    line = "not certified: nothing was judged: every check was skipped"
+    assert f"**alphaedge**: {line}" in files["summary.md"]
+    assert "**gateway**: conformant" in files["summary.md"]
+    assert line in "".join(Elements(files["report.html"]).text)
+    root = ET.fromstring(files["junit.xml"].encode("utf-8"))
+    (error,) = list(root.iter("error"))
+    assert error.get("type") == "not-certified" and line in (error.get("message") or "")
+    assert root.get("errors") == "1"
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert suites["alphaedge"].get("errors") == "1" and suites["gateway"].get("errors") == "0"
+
+
+def test_preflight_failed_report_says_what_to_do(tmp_path: Path) -> None:
+    report = base_report(status="preflight-failed", error="cannot connect to 127.0.0.1:9")
+    report.hint = "start the server, or correct the host and port in --target-url"
+    report.results = [check("alphaedge/chat/shape/response-schema", "skip", reason="not run")]
+    files = _write(report, tmp_path)
+    md = files["summary.md"]
+    assert "NOT CERTIFIED" in md and "> What to do: `start the server" in md
+    assert "**alphaedge**: not certified: the preflight stopped the run: cannot connect" in md
+    text = "".join(Elements(files["report.html"]).text)
+    assert "What to do: start the server" in text
+    root = ET.fromstring(files["junit.xml"].encode("utf-8"))
+    (error,) = list(root.iter("error"))
+    assert error.get("type") == "preflight-failed"
+    assert "What to do: start the server" in (error.text or "")

@@ -45,7 +45,10 @@ def test_at_concurrency_1_only_the_load_check_moves_and_says_why() -> None:
 def test_a_check_that_judged_nothing_is_skipped_never_passed() -> None:
     assert nothing_answered([]) == "0 requests: no request of this run applies to this check"
     refused = Exchange(Request("POST", "/v1/completion"), url="http://127.0.0.1:9/v1/completion")
-    refused.error, refused.ended_by = "ConnectError: [Errno 111] Connection refused", "connect-error"
+    refused.error, refused.ended_by = (
+        "ConnectError: [Errno 111] Connection refused",
+        "connect-error",
+    )
     assert "every one of its 1 request(s) failed to connect" in str(nothing_answered([refused]))
     # End to end: nothing listens on port 9 (discard), so nothing is judged anywhere.
     results = certify(config_for("http://127.0.0.1:9", profiles=("gateway",), concurrency=2))
