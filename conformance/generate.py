@@ -39,6 +39,7 @@ import yaml
 from conformance import spec, undefined
 from conformance.checks.base import Probe
 from conformance.config import DEPTH_CASES, RunConfig
+from conformance.derived import served
 from conformance.exchange import Request
 from conformance.plan import MAX_TOKENS, base_payload, request_properties
 from conformance.profiles import Operation
@@ -246,13 +247,6 @@ def pin_positive(
     return out
 
 
-def servable(op: Operation, body: Any) -> bool:
-    """Valid by the spec and inside what every document agrees must be served."""
-    return bool(spec.validator(op.profile, op.request_schema).is_valid(body)) and not (
-        undefined.hits(op, body)
-    )
-
-
 def _shape(body: dict[str, Any]) -> str:
     """What makes two positive cases different beyond their text: fields, types, sizes."""
 
@@ -288,7 +282,7 @@ def _positive_bodies(op: Operation, config: RunConfig, count: int) -> list[dict[
             return None
         pinned = pin_positive(op, body, config, stream=streams, index=len(candidates))
         key = json.dumps(pinned, sort_keys=True)
-        if key in seen or not servable(op, pinned) or not servable(op, _plain(op, pinned)):
+        if key in seen or not served(op, pinned) or not served(op, _plain(op, pinned)):
             return None
         seen.add(key)
         candidates.append(pinned)

@@ -449,14 +449,21 @@ def _recording(suite: SuiteSession, distributed: bool) -> Callable[[Path], dict[
 
     def write(directory: Path) -> dict[str, Any]:
         path = directory / har.HAR_NAME
-        if distributed:
-            try:
-                written = har.write(path, suite.run, har.merged_parts(directory, suite.run))
-            finally:
+        try:
+            if distributed:
+                items = har.merged_parts(directory, suite.run)
+                written = har.write(path, suite.run, items, suite.started_at)
+                missing = har.part_errors(directory)
+                if missing:
+                    return {**written.field(), "error": "incomplete: " + "; ".join(missing)}
+            else:
+                pairs = suite.engine.recorded() if suite.engine is not None else []
+                written = har.write_recording(path, suite.run, pairs, suite.started_at)
+        except Exception as exc:  # the recording must never cost the run its report
+            return {"file": None, "error": f"exchanges.har not written: {exc}"[:500]}
+        finally:
+            if distributed:
                 har.clear_parts(directory)
-        else:
-            pairs = suite.engine.recorded() if suite.engine is not None else []
-            written = har.write_recording(path, suite.run, pairs, suite.started_at)
         return written.field()
 
     return write
@@ -469,7 +476,10 @@ def _write_worker_exchanges(suite: SuiteSession, config: pytest.Config) -> None:
     from conformance.report import har
 
     worker = str(config.workerinput.get("workerid", os.getpid()))  # type: ignore[attr-defined]
-    har.write_part(Path(report_dir), worker, suite.run, suite.engine.recorded())
+    try:
+        har.write_part(Path(report_dir), worker, suite.run, suite.engine.recorded())
+    except Exception as exc:  # the controller names it in report.json; the run goes on
+        har.write_part_error(Path(report_dir), worker, suite.run, exc)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

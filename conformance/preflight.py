@@ -391,7 +391,7 @@ class _Diagnose:
                     "wrong-prefix",
                     f"every endpoint answers HTTP 404 under the path prefix {prefix}, and the "
                     f"API answers at {candidate}{ops[0].path}",
-                    f"--target-url={candidate}",
+                    f"use --target-url={candidate}",
                 )
         others = self._other_profiles(ops)
         hint = (

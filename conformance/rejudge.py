@@ -196,6 +196,14 @@ def rejudge(source: Path, baseline: Baseline | None = None) -> Rejudged:
         checks = _checks(engine.checks, recorded)
         results, kept = [], []
         for check in checks:
+            before = old.get(check.id)
+            if (
+                before is not None
+                and before.verdict == "skip"
+                and before.reason.startswith("not run:")
+            ):
+                results.append(before)  # interrupted, or its profile blocked: nothing judged
+                continue
             why = live_only(check.id) or _cut_reason(engine, recording, check)
             if why is not None:
                 results.append(_kept(check, old.get(check.id), why))
@@ -213,8 +221,9 @@ def rejudge(source: Path, baseline: Baseline | None = None) -> Rejudged:
         target_error=None,
     )
     report.target_url = recording.target_url or report.target_url
-    if recorded is not None:
-        report.status, report.error = recorded.status, recorded.error
+    if recorded is not None:  # how the live run went is a fact of the run, not a verdict
+        report.status, report.error, report.hint = recorded.status, recorded.error, recorded.hint
+        report.not_certified = dict(recorded.not_certified)
     report.recording = {
         "file": str(path),
         "sha256": recording.sha256,

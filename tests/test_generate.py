@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from conformance import generate, spec, undefined
 from conformance.checks.base import Probe
-from conformance.config import DEPTH_CASES
+from conformance.config import DEPTH_CASES, parse_models
 from conformance.profiles import PROFILES, Operation
 from tests.suite.certify import config_for
 
@@ -157,3 +158,15 @@ def test_a_schemathesis_toml_in_the_working_directory_changes_nothing(
     monkeypatch.chdir(tmp_path)
     assert _bodies() == expected
     generate._schema.cache_clear()
+
+
+def test_a_model_the_spec_does_not_list_still_gets_every_case() -> None:
+    """gateway's model is an enum; a run's own model name must not empty the draw."""
+    gateway = PROFILES["gateway"].operations[0]
+    base = config_for("http://127.0.0.1:1", depth="quick")
+    cfg = replace(base, models=parse_models(["my-model"], base.profiles))
+    probes = generate.generated_probes(gateway, cfg)
+    positive = [p.request.json_body for p in probes if "positive" in p.tags]
+    assert len(positive) == DEPTH_CASES["quick"][0]
+    assert {b["model"] for b in positive} == {"my-model"}
+    assert generate.shortfall(gateway, cfg) is None

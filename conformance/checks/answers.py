@@ -155,7 +155,9 @@ def _streamed(ex: Exchange) -> Answer:
     return Answer(ex, True, list(by_index.values()), usage, ids, created, models, complete)
 
 
-def tagged(all_answers: Sequence[Answer], *tags: str, streamed: bool | None = None) -> list[Answer]:
+def with_tags(
+    all_answers: Sequence[Answer], *tags: str, streamed: bool | None = None
+) -> list[Answer]:
     """The answers to probes carrying every one of `tags` (plain, streamed, or both)."""
     wanted = frozenset(tags)
     return [
@@ -174,7 +176,7 @@ def determinism(all_answers: Sequence[Answer]) -> Answer | Skip:
     a check that compares two answers first sends the same temperature-0 request twice: if
     the texts differ, there is nothing to compare and the check is skipped, saying so.
     """
-    plain = [a for a in tagged(all_answers, DET, streamed=False) if a.complete]
+    plain = [a for a in with_tags(all_answers, DET, streamed=False) if a.complete]
     first = next((a for a in plain if DET_REPEAT not in a.tags), None)
     again = next((a for a in plain if DET_REPEAT in a.tags), None)
     if first is None or again is None:

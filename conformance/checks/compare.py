@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.checks.answers import Answer, Choice, answers, determinism, shown, tagged
+from conformance.checks.answers import Answer, Choice, answers, determinism, shown, with_tags
 from conformance.checks.base import Context, Finding, Outcome, Skip, nothing_to_judge
 from conformance.checks.usage import count
 from conformance.exchange import Exchange
@@ -79,7 +79,7 @@ def length_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome
     uncut = determinism(all_answers)
     if isinstance(uncut, Skip):
         return uncut
-    cut = sorted((a for a in tagged(all_answers, "cut") if a.complete), key=lambda a: a.streamed)
+    cut = sorted((a for a in with_tags(all_answers, "cut") if a.complete), key=lambda a: a.streamed)
     if not cut:
         return nothing_to_judge("answer to the request with a tight max_tokens")
     whole = _by_index(uncut)
@@ -123,7 +123,7 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     uncut = determinism(all_answers)
     if isinstance(uncut, Skip):
         return uncut
-    stopped = [a for a in tagged(all_answers, "stop") if a.complete]
+    stopped = [a for a in with_tags(all_answers, "stop") if a.complete]
     if not stopped:
         return nothing_to_judge("answer to the request with stop")
     whole = _by_index(uncut)
@@ -170,7 +170,7 @@ def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     uncut = determinism(all_answers)
     if isinstance(uncut, Skip):
         return uncut
-    streams = [a for a in tagged(all_answers, "det", streamed=True) if a.complete]
+    streams = [a for a in with_tags(all_answers, "det", streamed=True) if a.complete]
     if not streams:
         return nothing_to_judge("finished stream of the temperature-0 request")
     plain = _by_index(uncut)
@@ -194,7 +194,7 @@ def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 def seed_deterministic(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The same request with the same seed gives the same text: two plain answers, or two
     streams (a stream against a plain answer is `reassembles`' comparison, not this one)."""
-    seeded = [a for a in tagged(answers(exchanges), "seed") if a.complete]
+    seeded = [a for a in with_tags(answers(exchanges), "seed") if a.complete]
     findings = []
     judged = False
     for streamed in (False, True):

@@ -81,7 +81,7 @@ def broke(ex: Exchange) -> str | None:
     if ex.error is not None:
         return f"HTTP {ex.status}, then {ex.error}" if ex.status is not None else ex.error
     status = ex.status or 0
-    if status == 429 or (status == 503 and ex.header("retry-after")):
+    if _polite(ex):
         return None
     if status >= 500:
         return f"HTTP {status}"
@@ -96,9 +96,14 @@ def _differs(ex: Exchange, alone: Exchange) -> str | None:
     if broke(alone) is not None:
         return None  # it fails alone too: that is the single-request checks' finding
     what = broke(ex)
-    if what is None and ex.status != alone.status:
+    if what is None and ex.status != alone.status and not _polite(ex):
         what = f"HTTP {ex.status}"
     return what
+
+
+def _polite(ex: Exchange) -> bool:
+    """A refusal of load that says so: 429, or 503 with Retry-After."""
+    return ex.status == 429 or (ex.status == 503 and ex.header("retry-after") is not None)
 
 
 def _company(ex: Exchange) -> str:

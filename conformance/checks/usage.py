@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.checks.answers import Answer, answers, shown, tagged
+from conformance.checks.answers import Answer, answers, shown, with_tags
 from conformance.checks.base import Context, Finding, Outcome, Skip, nothing_to_judge
 from conformance.exchange import Exchange
 
@@ -166,8 +166,8 @@ def _texts_counted(answer: Answer, where: str) -> list[str]:
 
 def _growth(all_answers: Sequence[Answer]) -> list[Finding] | Skip:
     """The long-prompt request counts more prompt tokens than the basic one it extends."""
-    long = tagged(all_answers, LONG_PROMPT, streamed=False)
-    short = tagged(all_answers, "basic", streamed=False)
+    long = with_tags(all_answers, LONG_PROMPT, streamed=False)
+    short = with_tags(all_answers, "basic", streamed=False)
     if not long or not short:
         return nothing_to_judge("pair of answers to a short and a longer prompt")
     a, b = short[0], long[0]

@@ -75,7 +75,8 @@ def write_reports(
             report = dataclasses.replace(report, recording=named)
         else:
             report = {**report, "recording": named}
-        written.append(Path(directory) / str(named["file"]))
+        if named.get("file"):
+            written.append(Path(directory) / str(named["file"]))
     clean = clean_report(report, Scrubber(secrets))
     # A last pass over each whole file: two innocent neighbouring fields could spell a key.
     # Only for key-length secrets: a short one could match the file's own markup and break it.

@@ -288,6 +288,17 @@ def _entry(
     }
 
 
+def _line(item: dict[str, Any]) -> str:
+    """One entry as JSON text: UTF-8 readable, or all-ASCII escapes when a string holds a
+    lone surrogate (an error message can), which UTF-8 cannot encode."""
+    text = json.dumps(item, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(item, ensure_ascii=True, allow_nan=False)
+    return text
+
+
 def _scrub(data: Any, redactor: Redactor) -> Any:
     return redactor.tree(data, redactor.text, redactor.data)
 
@@ -335,7 +346,7 @@ def write(
     """Write the HAR atomically (temporary name, then rename) and hash what was written."""
     redactor = Redactor(credentials(run))
     log = header(run, redactor, started_at)
-    head = json.dumps({"log": log}, ensure_ascii=False, allow_nan=False)
+    head = json.dumps({"log": log}, ensure_ascii=True, allow_nan=False)
     assert head.endswith("}}")
     prefix = head[:-2] + ', "entries": [\n'
     digest = hashlib.sha256()
@@ -352,9 +363,7 @@ def write(
 
             put(prefix)
             for item in items:
-                put(
-                    (",\n" if count else "") + json.dumps(item, ensure_ascii=False, allow_nan=False)
-                )
+                put((",\n" if count else "") + _line(item))
                 count += 1
                 cut += "_cut" in item["response"]
             put("\n]}}\n")
@@ -392,7 +401,7 @@ def write_part(
     path = parts / f"{worker}.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for item in entries(pairs, Redactor(credentials(run))):
-            fh.write(json.dumps(item, ensure_ascii=False, allow_nan=False) + "\n")
+            fh.write(_line(item) + "\n")
     return path
 
 
@@ -427,9 +436,25 @@ def merged_parts(directory: Path, run: RunConfig) -> Iterator[dict[str, Any]]:
             handle.close()
 
 
+def write_part_error(directory: Path, worker: str, run: RunConfig, exc: BaseException) -> None:
+    """A worker could not record its exchanges: say so, for the controller to report."""
+    parts = directory / PARTS_DIR
+    parts.mkdir(parents=True, exist_ok=True)
+    why = Redactor(credentials(run)).text(f"{type(exc).__name__}: {exc}")[:300]
+    (parts / f"{worker}.error").write_text(why, "utf-8")
+
+
+def part_errors(directory: Path) -> list[str]:
+    """`worker: why` for each worker whose exchanges are missing from the merged HAR."""
+    return [
+        f"{path.stem}: {path.read_text('utf-8', errors='replace')}"
+        for path in sorted((directory / PARTS_DIR).glob("*.error"))
+    ]
+
+
 def clear_parts(directory: Path) -> None:
     parts = directory / PARTS_DIR
-    for path in parts.glob("*.jsonl"):
+    for path in [*parts.glob("*.jsonl"), *parts.glob("*.error")]:
         with contextlib.suppress(OSError):
             path.unlink()
     with contextlib.suppress(OSError):

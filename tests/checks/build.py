@@ -86,25 +86,28 @@ def stream(
 ) -> Exchange:
     """An event stream: per choice, one chunk per word, then a chunk with its finish_reason."""
     finish = finish or ["stop"] * len(texts)
-    head = {
+    head: dict[str, Any] = {
         "id": "cmpl-stream",
         "object": "chat.completion.chunk" if op.kind == "chat" else "text_completion",
         "created": 1_700_000_000,
         "model": MODEL,
     }
-    chunks = []
+    chunks: list[dict[str, Any]] = []
     for i, (text, reason) in enumerate(zip(texts, finish, strict=True)):
         pieces = [(" " if n else "") + w for n, w in enumerate(text.split(" "))] if text else []
         for piece in pieces:
             payload = {"content": piece} if op.kind == "chat" else None
-            choice = (
+            choice: dict[str, Any] = (
                 {"index": i, "delta": payload, "finish_reason": None}
                 if payload is not None
                 else {"index": i, "text": piece, "finish_reason": None}
             )
             chunks.append({**head, "choices": [choice]})
-        last = {"index": i, "finish_reason": reason}
-        last.update({"delta": {}} if op.kind == "chat" else {"text": ""})
+        last: dict[str, Any] = {"index": i, "finish_reason": reason}
+        if op.kind == "chat":
+            last["delta"] = {}
+        else:
+            last["text"] = ""
         chunks.append({**head, "choices": [last]})
     if usage is not None:
         chunks.append({**head, "choices": [], "usage": usage})

@@ -412,6 +412,90 @@ def _(c: httpx.Client, url: str) -> bool:
     return False
 
 
+# --- answers that say what they cannot mean; stream-only semantics; parallel load ------
+
+
+def _usage(c: httpx.Client, url: str) -> dict[str, Any]:
+    usage: dict[str, Any] = _json(c, url, COMPAT, body_for("compat"))["usage"]
+    return usage
+
+
+@probe("usage-negative")
+def _(c: httpx.Client, url: str) -> bool:
+    u = _usage(c, url)
+    adds_up = u["prompt_tokens"] + u["completion_tokens"] == u["total_tokens"]
+    return bool(u["prompt_tokens"] < 0 and adds_up)
+
+
+@probe("prompt-tokens-zero")
+def _(c: httpx.Client, url: str) -> bool:
+    return _usage(c, url)["prompt_tokens"] == 0
+
+
+@probe("completion-tokens-zero")
+def _(c: httpx.Client, url: str) -> bool:
+    answer = _json(c, url, COMPAT, body_for("compat"))
+    return answer["usage"]["completion_tokens"] == 0 and answer["choices"][0]["text"] != ""
+
+
+@probe("finish-reason-unknown")
+def _(c: httpx.Client, url: str) -> bool:
+    answer = _json(c, url, COMPAT, body_for("compat", max_tokens=100))  # ends by itself
+    return bool(answer["choices"][0]["finish_reason"] == "end_turn")
+
+
+@probe("error-code-int")
+def _(c: httpx.Client, url: str) -> bool:
+    r = post(c, url, COMPLETIONS, body_for("alphaedge", model="no-such-model"))
+    return r.status_code == 404 and r.json()["error"]["code"] == 404
+
+
+@probe("compat-422-loc-objects")
+def _(c: httpx.Client, url: str) -> bool:
+    r = post(c, url, COMPAT, body_for("compat", n=0))
+    return r.status_code == 422 and r.json()["detail"][0]["loc"] == [{}]
+
+
+def _plain_and_streamed(c: httpx.Client, url: str, **fields: Any) -> tuple[Any, list[Any]]:
+    plain = _json(c, url, COMPAT, body_for("compat", temperature=0, **fields))
+    chunks = stream(c, url, COMPAT, body_for("compat", temperature=0, stream=True, **fields))
+    return plain, chunks.chunks
+
+
+@probe("stream-max-tokens-ignored")
+def _(c: httpx.Client, url: str) -> bool:
+    plain, chunks = _plain_and_streamed(c, url, max_tokens=1)
+    return len(plain["choices"][0]["text"].split()) == 1 and len(stream_text(chunks).split()) > 1
+
+
+@probe("stream-stop-ignored")
+def _(c: httpx.Client, url: str) -> bool:
+    plain, chunks = _plain_and_streamed(c, url, stop=[" "])  # every text has a space
+    return " " not in plain["choices"][0]["text"] and " " in stream_text(chunks)
+
+
+@probe("stream-n-ignored")
+def _(c: httpx.Client, url: str) -> bool:
+    plain, chunks = _plain_and_streamed(c, url, n=3)
+    indexes = {choice["index"] for chunk in chunks for choice in chunk["choices"]}
+    return len(plain["choices"]) == 3 and indexes == {0}
+
+
+@probe("breaks-under-concurrency")
+def _(c: httpx.Client, url: str) -> bool:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def answered(_: int) -> bool:
+        try:
+            return "choices" in _json(c, url, COMPAT, body_for("compat"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(answered, range(3)))
+    return answered(0) and not all(together)  # alone it is fine
+
+
 def test_every_fault_has_a_probe() -> None:
     assert sorted(PROBES) == sorted(FAULTS)
 

@@ -137,3 +137,27 @@ def test_gzip(client: httpx.Client, variant_urls: dict[str, str], clean: str) ->
         assert stream_text(decoded.chunks) == stream_text(ref.chunks)
         assert mine.raw.count(b"\x00\x00\xff\xff") >= len(ref.events)  # one flush per event
     assert "content-encoding" not in post(client, clean, COMPAT, body_for("compat")).headers
+
+
+def test_nondeterministic(client: httpx.Client, variant_urls: dict[str, str], clean: str) -> None:
+    """Identical temperature-0 requests get different texts; with a seed they repeat."""
+    url = variant_urls["nondeterministic"]
+
+    def texts(base: str, **fields: object) -> set[str]:
+        payload = body_for("compat", max_tokens=40, **fields)
+        return {post(client, base, COMPAT, payload).json()["choices"][0]["text"] for _ in range(4)}
+
+    assert len(texts(url, temperature=0)) > 1
+    assert len(texts(url, temperature=1, seed=7)) == 1
+    assert len(texts(clean, temperature=0)) == 1
+
+
+def test_short_answers(client: httpx.Client, variant_urls: dict[str, str], clean: str) -> None:
+    """A text that would pass max_tokens ends one word before it, by itself ("stop")."""
+    payload = body_for("compat", temperature=0, max_tokens=2)
+    ref = post(client, clean, COMPAT, payload).json()
+    mine = post(client, variant_urls["short-answers"], COMPAT, payload).json()
+    assert ref["choices"][0]["finish_reason"] == "length"
+    assert mine["choices"][0]["finish_reason"] == "stop"
+    assert mine["usage"]["completion_tokens"] == 1 < payload["max_tokens"]
+    assert ref["choices"][0]["text"].startswith(mine["choices"][0]["text"])
