@@ -21,6 +21,7 @@ from conformance.checks import (
     http,
     load,
     rejections,
+    schema,
     sdk,
     semantics,
     shapes,
@@ -29,7 +30,7 @@ from conformance.checks import (
 )
 from conformance.checks.base import Check, Judge, Select, any_tag, tagged
 from conformance.config import RunConfig
-from conformance.profiles import Operation
+from conformance.profiles import PROFILES, Operation
 from conformance.results import Level
 
 CONVENTION = "OpenAI convention"
@@ -51,7 +52,25 @@ def render(entry: dict[str, str]) -> str:
     return text + (f" ({entry['note']})" if entry.get("note") else "")
 
 
+def _own_words(name: str, op: Operation) -> str | None:
+    """The words the profile's own document gives for a check (its x-conformance `words`)."""
+    entry = PROFILES[op.profile].words.get(name)
+    if isinstance(entry, dict) and not ({"document", "convention"} & entry.keys()):
+        entry = entry.get(op.name)  # one entry per operation
+    if not isinstance(entry, dict):
+        return None
+    if "convention" in entry:
+        return f"{CONVENTION}: {entry['convention']}"
+    text = f"{entry['document']}: {entry['words']}"
+    return text + (f" ({entry['note']})" if entry.get("note") else "")
+
+
 def words(name: str, op: Operation) -> tuple[str, ...]:
+    """The profile document's own words for the check, else the shipped table's for the
+    operation, the profile, or every profile ("*")."""
+    own = _own_words(name, op)
+    if own is not None:
+        return (own,)
     table = _words_table()["checks"][name]
     for key in (f"{op.profile}/{op.name}", op.profile, "*"):
         if key in table:
@@ -59,15 +78,10 @@ def words(name: str, op: Operation) -> tuple[str, ...]:
     raise KeyError(f"no document words for {name} on {op.profile}/{op.name}")
 
 
-def _stream_level(op: Operation) -> Level:
-    # 002 documents the chat stream; the completions streams are convention only.
-    return "MUST" if (op.profile, op.name) == ("alphaedge", "chat") else "SHOULD"
-
-
 POSITIVE_JSON = tagged("positive", "json")
 POSITIVE = tagged("positive")  # plain and streamed answers: semantics hold for both
 POSITIVE_STREAM = tagged("positive", "stream")
-STREAM = "stream-level"  # a level that is MUST for the documented chat stream only
+STREAM = "stream-level"  # the operation's stream level: MUST where its document specifies it
 
 
 def _has(field: str) -> Callable[[Operation], bool]:
@@ -82,20 +96,45 @@ def _streams(op: Operation) -> bool:
     return op.chunk_schema is not None
 
 
-def _on(*profiles: str) -> Callable[[Operation], bool]:
-    return lambda op: op.profile in profiles
-
-
-def _not_on(*profiles: str) -> Callable[[Operation], bool]:
-    return lambda op: op.profile not in profiles
-
-
 def _chat_stream(op: Operation) -> bool:
     return op.kind == "chat" and op.chunk_schema is not None
 
 
-def _prompt_array(op: Operation) -> bool:
-    return op.profile == "alphaedge" and op.kind == "text"
+def _not_ready(op: Operation) -> bool:
+    return op.traits.not_ready is not None
+
+
+def _error_body_documented(op: Operation) -> bool:
+    """The document itself gives an error body (a MUST one), so its shape is a MUST."""
+    return any(level == "MUST" for _, level in schema.error_schemas(op.profile, op.path).values())
+
+
+def _error_body_title(op: Operation) -> str:
+    if op.traits.errors.style == "fastapi":
+        return "422 bodies are the FastAPI detail list"
+    return f"error bodies are the documented {PROFILES[op.profile].error_schema or 'schema'}"
+
+
+def _unknown_model_convention(op: Operation) -> bool:
+    """A status for an unknown model that is convention only: checked apart, as SHOULD."""
+    rule = op.traits.unknown_model
+    return rule.status is not None and rule.level == "SHOULD"
+
+
+def _multi_model(op: Operation) -> bool:
+    return op.traits.multi_model
+
+
+def _one_model(op: Operation) -> bool:
+    return not op.traits.multi_model
+
+
+def _openai_finish_reasons(op: Operation) -> bool:
+    return op.traits.finish_reasons == "openai"
+
+
+def _openai_sdk(op: Operation) -> bool:
+    return op.traits.openai_sdk
 
 
 @dataclass(frozen=True)
@@ -103,7 +142,7 @@ class Row:
     area: str
     name: str
     level: str  # "MUST", "SHOULD" or STREAM
-    title: str
+    title: str | Callable[[Operation], str]  # a callable words it for the operation
     select: Select
     judge: Judge
     applies: Callable[[Operation], bool] = _every
@@ -140,16 +179,15 @@ ROWS: tuple[Row, ...] = (
     Row("errors", "unknown-model-rejected", "MUST", "an unknown model is refused",
         tagged("unknown-model"), rejections.unknown_model_rejected),
     Row("errors", "not-ready-400", "MUST", "a model endpoint that is not ready gives 400",
-        tagged("not-ready"), rejections.not_ready_400, _on("compat"),
+        tagged("not-ready"), rejections.not_ready_400, _not_ready,
         requires="not_ready_model"),
-    Row("errors", "validation-error-shape", "MUST", "422 bodies are the FastAPI detail list",
-        any_tag("reject"), rejections.validation_error_shape, _on("compat")),
+    Row("errors", "validation-error-shape", "MUST", _error_body_title,
+        any_tag("reject"), rejections.validation_error_shape, _error_body_documented),
     Row("errors", "error-envelope", "SHOULD",
         "error bodies meet the profile's error schema (OpenAI envelope; FastAPI detail)",
         any_tag("reject", "auth"), rejections.error_envelope),
-    # gateway's model is an enum, so a schema 400 is as right as a 404 there (A15).
     Row("errors", "unknown-model-404", "SHOULD", "an unknown model gives 404",
-        tagged("unknown-model"), rejections.unknown_model_404, _on("alphaedge")),
+        tagged("unknown-model"), rejections.unknown_model_404, _unknown_model_convention),
     Row("semantics", "usage-adds-up", "MUST", "usage.total_tokens = prompt + completion",
         POSITIVE, usage.usage_adds_up),
     Row("semantics", "usage-plausible", "SHOULD",
@@ -162,17 +200,17 @@ ROWS: tuple[Row, ...] = (
     Row("semantics", "created-recent", "SHOULD", "created is the time of the answer",
         POSITIVE, semantics.created_recent),
     Row("semantics", "usage-sums-choices", "SHOULD", "the answer's usage sums its choices",
-        POSITIVE, usage.usage_sums_choices, _on("gateway")),
+        POSITIVE, usage.usage_sums_choices, _multi_model),
     Row("semantics", "choice-per-model", "MUST", "one choice per requested model, named",
-        POSITIVE, semantics.choice_per_model, _on("gateway")),
+        POSITIVE, semantics.choice_per_model, _multi_model),
     Row("semantics", "model-echoed", "SHOULD", "the answer names the requested model",
-        tagged("positive"), semantics.model_echoed, _not_on("gateway")),
+        tagged("positive"), semantics.model_echoed, _one_model),
     Row("semantics", "length-finish-reason", "SHOULD",
         'a choice cut by max_tokens has finish_reason "length"',
-        any_tag("det", "cut"), compare.length_finish_reason, _not_on("gateway")),
+        any_tag("det", "cut"), compare.length_finish_reason, _openai_finish_reasons),
     Row("semantics", "finish-reason-known", "SHOULD",
         "finish_reason is one of stop, length, content_filter, tool_calls, function_call",
-        POSITIVE, semantics.finish_reason_known, _not_on("gateway")),
+        POSITIVE, semantics.finish_reason_known, _openai_finish_reasons),
     Row("semantics", "stop-honoured", "MUST", "a stop string never appears in the text",
         POSITIVE, semantics.stop_honoured, _has("stop")),
     Row("semantics", "stop-finish-reason", "SHOULD",
@@ -183,7 +221,7 @@ ROWS: tuple[Row, ...] = (
     Row("semantics", "seed-deterministic", "SHOULD", "the same seed gives the same text",
         tagged("seed"), compare.seed_deterministic, _has("seed")),
     Row("semantics", "prompt-array-choices", "MUST", "a prompt array gives one choice each",
-        POSITIVE, semantics.prompt_array_choices, _prompt_array),
+        POSITIVE, semantics.prompt_array_choices, plan.takes_prompt_arrays),
     Row("stream", "content-type", STREAM, "stream: true is answered as text/event-stream",
         POSITIVE_STREAM, stream.content_type, _streams, words="stream"),
     Row("stream", "framing", STREAM, "the event stream is well formed",
@@ -215,7 +253,7 @@ ROWS: tuple[Row, ...] = (
     Row("http", "wrong-method-405", "SHOULD", "GET on the path gives 405",
         tagged("method"), http.wrong_method_405),
     Row("sdk", "openai-sdk-parses", "SHOULD", "the official openai SDK parses every 2xx answer",
-        tagged("positive"), sdk.sdk_parses, _not_on("gateway"), words="openai-sdk"),
+        tagged("positive"), sdk.sdk_parses, _openai_sdk, words="openai-sdk"),
     Row("http", "json-content-type", "SHOULD", "JSON answers are labelled application/json",
         lambda probe: "stream" not in probe.tags, http.json_content_type),
     Row("load", "parallel-requests", "SHOULD",
@@ -258,14 +296,14 @@ def checks_for(op: Operation, config: RunConfig) -> list[Check]:
     for row in ROWS:
         if not row.applies(op):
             continue
-        level: Level = _stream_level(op) if row.level == STREAM else row.level  # type: ignore[assignment]
+        level: Level = op.stream_level if row.level == STREAM else row.level  # type: ignore[assignment]
         out.append(
             Check(
                 f"{op.profile}/{op.name}/{row.area}/{row.name}",
                 op,
                 row.area,
                 level,
-                row.title,
+                row.title(op) if callable(row.title) else row.title,
                 words(row.words or row.name, op),
                 row.select,
                 row.judge,

@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         "gating failure or a recording that does not match its report, 2 bad input.",
     )
     rejudge.add_argument("source", type=Path, metavar="DIR_OR_HAR")
-    rejudge.add_argument("--report-dir", type=Path, help="write the fresh report here")
+    rejudge.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="write the fresh report here"
+    )
     rejudge.add_argument("--baseline", type=Path, metavar="FILE", help="accepted failures")
     rejudge.add_argument(
         "--require-identical",

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from conformance.connection import Connection
 from conformance.exchange import Limits, credential_values, credentials_sent
-from conformance.profiles import PROFILE_NAMES, PROFILES
+from conformance.profiles import PROFILES, Profile, ProfileError
 
 Depth = Literal["quick", "standard", "thorough"]
 GateLevel = Literal["must", "should"]
@@ -45,6 +45,8 @@ class RunConfig:
     embedded: bool = False  # the suite started the bundled mock itself
     connection: Connection = field(default_factory=Connection)
     preflight: bool = True  # --no-preflight turns it off
+    specs: tuple[str, ...] = ()  # --spec: API documents that add a profile each
+    max_requests: int | None = None  # --max-requests: the run's budget (None: no limit)
 
     def secrets(self) -> tuple[str, ...]:
         """Every credential the run sends (the key, the auth probe's wrong key, credential
@@ -76,6 +78,7 @@ class RunConfig:
             "ca_bundle": conn.ca_bundle,
             "insecure": conn.insecure,
             "preflight": self.preflight,
+            "max_requests": self.max_requests,
         }
 
 
@@ -87,21 +90,33 @@ def parse_profiles(value: str | None, default: tuple[str, ...]) -> tuple[str, ..
     if unknown or not names:
         raise ConfigError(
             f"--profile: unknown profile {', '.join(unknown) or repr(value)}; "
-            f"choose from {', '.join(PROFILE_NAMES)} (comma-separated)"
+            f"choose from {', '.join(PROFILES)} (comma-separated; --spec PATH adds one)"
         )
     return names
 
 
+def register_specs(paths: Sequence[str]) -> tuple[Profile, ...]:
+    """`--spec PATH` (repeatable): each document's profile, added to the known ones; a
+    document that cannot be one is one line naming the place in it."""
+    out = []
+    for path in paths:
+        try:
+            out.append(PROFILES.register(path))
+        except ProfileError as exc:
+            raise ConfigError(f"--spec {exc}") from None
+    return tuple(dict.fromkeys(out))
+
+
 def parse_models(values: list[str], profiles: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """`--model NAME` sets every profile; `--model PROFILE=NAME[,NAME]` sets one."""
-    models = {p: PROFILES[p].default_models for p in PROFILE_NAMES}
+    models = {p: PROFILES[p].default_models for p in PROFILES}
     for raw in values:
         target, sep, names = raw.partition("=")
         if sep and target in PROFILES:
             scope: tuple[str, ...] = (target,)
         elif sep and target not in PROFILES:
             raise ConfigError(
-                f"--model {raw!r}: {target!r} is not a profile ({', '.join(PROFILE_NAMES)})"
+                f"--model {raw!r}: {target!r} is not a profile ({', '.join(PROFILES)})"
             )
         else:
             scope, names = profiles, raw
@@ -109,8 +124,8 @@ def parse_models(values: list[str], profiles: tuple[str, ...]) -> dict[str, tupl
         if not parsed:
             raise ConfigError(f"--model {raw!r}: no model name given")
         for p in scope:
-            # Only gateway takes a list of models in one request; elsewhere use the first.
-            models[p] = parsed if p == "gateway" else parsed[:1]
+            # Only a multi-model profile takes a list in one request; elsewhere the first.
+            models[p] = parsed if PROFILES[p].traits.multi_model else parsed[:1]
     return models
 
 

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from conformance import catalog, evidence, generate, plan
+from conformance import catalog, cost, evidence, generate, plan
+from conformance.budget import Budget
 from conformance.checks import load, sdk
 from conformance.checks.base import Check, Context, Probe, Skip
 from conformance.config import RunConfig
@@ -53,12 +54,17 @@ def reads(check: Check, probe: Probe) -> bool:
 
 
 class Engine:
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, budget: Budget | None = None) -> None:
         self.config = config
         self.checks = catalog.all_checks(config)
         self._transport = Transport(
             config.target_url, config.api_key, config.limits, config.connection
         )
+        # --max-requests: each request takes from the budget before it goes out (a 429
+        # waited out and a re-send too); the probes it holds back are never sent or judged.
+        self.budget = budget or Budget(config.max_requests)
+        self._transport.may_repeat = lambda: self.budget.take()
+        self._held: set[str] = set()
         # Every credential the run sends (the key, the auth probe's wrong key, --header ones):
         # no finding, evidence or reason carries any of them.
         self._secrets = self._transport.credentials()
@@ -115,10 +121,12 @@ class Engine:
         return [p for p in self.probes(check.op) if reads(check, p)]
 
     def _send(self, probe: Probe) -> Exchange:
+        if not self.budget.take():
+            return self._hold(probe)
         with self._gate.shared():
             ex = self._measured(probe)
         self._count(ex)
-        if not self._resend_alone(probe, ex):
+        if not self._resend_alone(probe, ex) or not self.budget.take():
             return ex
         with self._gate.exclusive():
             again = self._measured(probe)
@@ -203,9 +211,21 @@ class Engine:
             self._pool.submit(self._settle_burst, group)
         return futures
 
+    def _hold(self, probe: Probe) -> Exchange:
+        """A probe the budget kept back: an exchange that never went out, which no check
+        judges (`run` leaves it out) and no recording holds."""
+        with self._lock:
+            self._held.add(probe.key)
+        limit = self.budget.limit
+        return Exchange(probe.request, url="", error=f"not sent: --max-requests {limit} reached")
+
     def _settle_burst(self, probes: list[Probe]) -> None:
         """Send a burst and hand each probe's future its exchange (or the error)."""
         futures = [self._sent[p.key] for p in probes]
+        if not self.budget.take(len(probes)):  # a burst goes out whole or not at all
+            for future, probe in zip(futures, probes, strict=True):
+                future.set_result(self._hold(probe))
+            return
         try:
             exchanges = self._send_burst(probes)
         except BaseException as exc:  # the futures must settle, or their checks wait forever
@@ -220,7 +240,11 @@ class Engine:
         operation's in plan order: the order the checks were handed them, which a re-judge
         must repeat. Requests still in flight or cancelled are left out."""
         with self._lock:
-            sent = {k: f for k, f in self._sent.items() if f.done() and not f.cancelled()}
+            sent = {
+                k: f
+                for k, f in self._sent.items()
+                if f.done() and not f.cancelled() and k not in self._held
+            }
             probes = dict(self._sent_probes)
         order = {p.key: i for plan_ in self._plans.values() for i, p in enumerate(plan_)}
         ops = {f"{op.profile}/{op.name}": i for i, op in enumerate(plan.operations(self.config))}
@@ -244,8 +268,14 @@ class Engine:
             mine = [c for c in checks if c.op == op]
             return [p for p in probes if any(reads(c, p) for c in mine)]
 
-        for op in ops:
-            self.submit(needed(self.fixed(op), op))
+        fixed = [p for op in ops for p in needed(self.fixed(op), op)]
+        bursts = [p for p in fixed if load.BURST in p.tags]
+        single = [p for p in fixed if load.BURST not in p.tags]
+        # A burst must have the target alone, so the requests in flight drain before it
+        # (slots left idle for up to one latency): at the start nothing is in flight yet.
+        # Under --max-requests the bursts, which feed one check, come last instead.
+        budgeted = self.budget.limit is not None
+        self.submit(single + bursts if budgeted else bursts + single)
 
         replays_sdk = any(c.judge is sdk.sdk_parses for c in checks)
 
@@ -256,6 +286,13 @@ class Engine:
                 sdk.warm_up()
 
         threading.Thread(target=draw_and_submit, name="conformance-generate", daemon=True).start()
+
+    def cost_by_profile(self) -> dict[str, cost.ProfileCost]:
+        """Per profile: the requests this engine sent, the tokens reported, its window."""
+        pairs = [(probe.op.profile, ex) for probe, ex in self.recorded()]
+        with self._lock:
+            held = [self._sent_probes[key].op.profile for key in self._held]
+        return cost.of_exchanges(pairs, {p: held.count(p) for p in set(held)})
 
     @property
     def target_down(self) -> bool:
@@ -270,6 +307,17 @@ class Engine:
             return result
         probes = self.probes_for(check)
         exchanges = [f.result() for f in self.submit(probes)]
+        with self._lock:
+            held = sum(p.key in self._held for p in probes)
+        if held:  # judge what went out; what the budget kept back is nobody's evidence
+            exchanges = [ex for p, ex in zip(probes, exchanges, strict=True)
+                         if p.key not in self._held]  # fmt: skip
+            if not exchanges:
+                result.reason = (
+                    f"not run: the --max-requests budget ({self.budget.limit}) was reached "
+                    f"before any of its {held} request(s) went out"
+                )
+                return result
         result.requests = len(exchanges)
         unjudged = nothing_answered(exchanges)
         outcome = (

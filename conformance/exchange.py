@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -203,6 +204,11 @@ class Transport:
         self._verify = self.connection.verify()  # one SSL context for every client
         self.sockets = Sockets()  # `sockets.abort()` wakes every request blocked on the target
         self._client = self._new_client(max_connections=64, keepalive=32)
+        # Every request that went out (each attempt), and whether another attempt of one
+        # request may go out (the engine's --max-requests budget answers; see budget.py).
+        self.sent = 0
+        self._sent_lock = threading.Lock()
+        self.may_repeat: Callable[[], bool] = lambda: True
 
     def close(self) -> None:
         self._client.close()
@@ -236,18 +242,26 @@ class Transport:
         while True:
             attempt += 1
             exchange, dropped = self._send_once(request, self._client)
-            if dropped:
+            self._count_sent()
+            if dropped and self.may_repeat():
                 # A pooled keep-alive connection the server had just closed (uvicorn closes
                 # it after an unhandled 500 without sending `Connection: close`): the reset
                 # belongs to the previous request. Resend once on a connection of its own;
                 # a reset that repeats there is this request's own answer.
                 with self._new_client(max_connections=1, keepalive=0) as fresh:
                     exchange, _ = self._send_once(request, fresh)
+                self._count_sent()
                 attempt += 1
             exchange.attempts = attempt
             if exchange.status != 429 or attempt > self.limits.max_retries_429:
                 return exchange
+            if not self.may_repeat():
+                return exchange
             time.sleep(_retry_after(exchange.header("retry-after"), self.limits.max_retry_wait))
+
+    def _count_sent(self) -> None:
+        with self._sent_lock:
+            self.sent += 1
 
     def _new_client(self, max_connections: int, keepalive: int) -> httpx.Client:
         """A client with the run's TLS trust; proxies come from HTTP(S)_PROXY / NO_PROXY

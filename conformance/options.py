@@ -13,8 +13,6 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conformance.profiles import PROFILE_NAMES
-
 if TYPE_CHECKING:
     import pytest
 
@@ -56,9 +54,18 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--profile",
-        f"profiles to check, comma-separated: {', '.join(PROFILE_NAMES)} (default: alphaedge "
-        "with --target-url, all three against the bundled mock)",
+        "profiles to check, comma-separated: alphaedge, gateway, compat, or a --spec "
+        "document's (default: the --spec documents' if any, else alphaedge with --target-url, "
+        "all three against the bundled mock)",
         "NAME[,NAME]",
+        starts=True,
+    ),
+    Option(
+        "--spec",
+        "an OpenAPI 3.1 document with an x-conformance block (docs/own-api.md): adds its "
+        "profile, as if shipped (repeatable; without --target-url the bundled mock serves it)",
+        "PATH",
+        repeatable=True,
         starts=True,
     ),
     Option(
@@ -150,6 +157,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("--concurrency", f"requests in flight at once (default: {CONCURRENCY})", "N"),
     Option("--seed", "seed for the generated cases (default: 0)", "N"),
     Option(
+        "--max-requests",
+        "stop sending after N requests in all (the preflight's included): the run is then "
+        "reported incomplete, 'budget reached', and never certified (default: no limit)",
+        "N",
+    ),
+    Option(
         "--no-preflight",
         "skip the preflight: the few requests that diagnose an unreachable or misconfigured "
         "target before any check runs (default: run it)",
@@ -205,9 +218,12 @@ def run_config(config: pytest.Config, active: bool) -> RunConfig | None:
         parse_models,
         parse_profiles,
         positive_number,
+        register_specs,
         whole_number,
     )
     from conformance.exchange import Limits
+    from conformance.profiles import PROFILES
+    from conformance.profiles import defaults as profile_defaults
 
     def get(option: str, default: Any = None) -> Any:
         value = config.getoption(option, None)
@@ -215,7 +231,9 @@ def run_config(config: pytest.Config, active: bool) -> RunConfig | None:
 
     target = get("target_url")
     target_url = check_target_url(target) if target is not None else ""
-    profiles = parse_profiles(get("profile"), ("alphaedge",) if target else PROFILE_NAMES)
+    specs = register_specs(get("spec", []))
+    default = tuple(p.name for p in specs) or (profile_defaults() if target else tuple(PROFILES))
+    profiles = parse_profiles(get("profile"), default)
     limits = Limits(
         request_timeout=positive_number("--request-timeout", get("request_timeout", 30.0)),
         stream_timeout=positive_number("--stream-timeout", get("stream_timeout", 60.0)),
@@ -243,5 +261,11 @@ def run_config(config: pytest.Config, active: bool) -> RunConfig | None:
             get("header", []), get("auth_scheme", "Bearer"), get("ca_bundle"), get("insecure")
         ),
         preflight=not get("no_preflight", False),
+        specs=tuple(str(p.spec_path) for p in specs),
+        max_requests=(
+            whole_number("--max-requests", get("max_requests"), 1)
+            if get("max_requests") is not None
+            else None
+        ),
     )
     return run if active else None

@@ -38,7 +38,7 @@ def base_payload(op: Operation, config: RunConfig, **extra: Any) -> dict[str, An
 
 def _payload(op: Operation, models: dict[str, tuple[str, ...]], **extra: Any) -> dict[str, Any]:
     names = models[op.profile]
-    model: Any = list(names) if op.profile == "gateway" and len(names) > 1 else names[0]
+    model: Any = list(names) if op.traits.multi_model and len(names) > 1 else names[0]
     payload: dict[str, Any] = {"model": model}
     if op.kind == "chat":
         payload["messages"] = [{"role": "user", "content": PROMPT}]
@@ -62,6 +62,12 @@ def _post(op: Operation, payload: Any, auth: str = "valid") -> Request:
 def request_properties(op: Operation) -> dict[str, dict[str, Any]]:
     schema = spec.resolve(op.profile, spec.component(op.profile, op.request_schema))
     return {k: spec.resolve(op.profile, v) for k, v in schema.get("properties", {}).items()}
+
+
+def takes_prompt_arrays(op: Operation) -> bool:
+    """Whether the operation's prompt may be an array (one choice per prompt): decided here
+    from the request schema, for the planner and the catalogue alike."""
+    return op.kind == "text" and "array" in constraints.location_types(op, ("prompt",))
 
 
 def _twin(op: Operation, probes: list[Probe], name: str, tags: set[str], payload: Any) -> None:
@@ -146,7 +152,7 @@ def semantic_probes(op: Operation, config: RunConfig) -> list[Probe]:
                     _post(op, {**seeded, "stream": True}),
                 )
             )
-    if op.kind == "text" and "array" in constraints.location_types(op, ("prompt",)):
+    if takes_prompt_arrays(op):
         _twin(
             op,
             probes,
@@ -202,7 +208,7 @@ def fixed_probes(op: Operation, config: RunConfig) -> list[Probe]:
             _post(op, {**basic, "model": UNKNOWN_MODEL}),
         )
     )
-    if op.profile == "compat" and config.not_ready_model:
+    if op.traits.not_ready is not None and config.not_ready_model:
         add(
             _probe(
                 op,

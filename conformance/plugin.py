@@ -14,9 +14,12 @@ report marked not certified, exit 5; see `conformance.startup` for every exit st
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
@@ -29,10 +32,12 @@ from conformance import __version__, options
 
 if TYPE_CHECKING:
     from conformance.baseline import Applied, Baseline
+    from conformance.budget import Budget
     from conformance.checks.base import Check
     from conformance.config import RunConfig
     from conformance.mock.process import MockProcess
     from conformance.preflight import Diagnosis
+    from conformance.profiles import Operation
     from conformance.results import CheckResult, RunReport
 
 # Options added here by other features that also start the suite.
@@ -41,6 +46,11 @@ RESULT_KEY = "conformance_result"
 TARGET_DOWN_KEY = "conformance_target_down"
 BLOCKED_KEY = "conformance_blocked"  # workerinput: the profiles the preflight found unusable
 EMBEDDED_NOT_READY = "not-ready-model"
+COST_KEY = "conformance_cost"  # workeroutput: a pytest-xdist worker's requests and tokens
+BUDGET_KEY = "conformance_budget"  # workerinput: the file all workers take --max-requests from
+# The run's wall time is the process's age (`cost.process_age`); where that cannot be read,
+# it counts from here: pytest loading its plugins, before the preflight.
+_LOADED_AT = time.monotonic()
 EXIT_NOT_CERTIFIED = 5  # == conformance.startup.EXIT_NOT_CERTIFIED (kept import-free here)
 
 
@@ -57,7 +67,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="FILE",
         help="accepted failures (YAML or JSON: check id -> reason): the run fails only on "
-        "failures not listed; `conformance baseline REPORT -o FILE` writes one",
+        "failures not listed; `conformance baseline REPORT -o FILE` writes one "
+        "(default: none)",
     )
 
 
@@ -124,6 +135,33 @@ def _distributed(config: pytest.Config) -> bool:
 _RUN = pytest.StashKey["RunConfig"]()
 _PREFLIGHT_MOCK = pytest.StashKey["MockProcess | None"]()
 _BLOCKED = pytest.StashKey["dict[str, Diagnosis]"]()
+_PREFLIGHT_REQUESTS = pytest.StashKey[int]()
+_BUDGET_FILE = pytest.StashKey[Path]()
+
+
+def _shared_budget_file(config: pytest.Config) -> Path | None:
+    """The controller's count file for a distributed run with --max-requests (made once,
+    starting at the preflight's requests); None without a budget."""
+    run = config.stash.get(_RUN, None)
+    if run is None or run.max_requests is None:
+        return None
+    if _BUDGET_FILE not in config.stash:
+        from conformance.budget import shared_file
+
+        spent = config.stash.get(_PREFLIGHT_REQUESTS, 0)
+        config.stash[_BUDGET_FILE] = shared_file(secrets.token_hex(8), spent)
+    return config.stash[_BUDGET_FILE]
+
+
+def _budget(config: pytest.Config, run: RunConfig) -> Budget:
+    """This process's --max-requests budget: the workers' shared count under pytest-xdist,
+    else a count of its own that starts at what the preflight spent."""
+    from conformance.budget import Budget
+
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input and worker_input.get(BUDGET_KEY):
+        return Budget(run.max_requests, shared=Path(worker_input[BUDGET_KEY]))
+    return Budget(run.max_requests, spent=config.stash.get(_PREFLIGHT_REQUESTS, 0))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -135,6 +173,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if run is None:
         return None
     config.stash[_RUN] = run
+    _load_baseline(config)  # a bad --baseline is a usage error too: before any request
     if config.option.collectonly or not run.preflight:
         return None
     from conformance.startup import Preflight
@@ -146,12 +185,17 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     config.stash[_RUN] = preflight.run  # the embedded mock's URL, when it is kept
     config.stash[_PREFLIGHT_MOCK] = preflight.mock
     config.stash[_BLOCKED] = preflight.outcome.blocked if preflight.outcome else {}
+    config.stash[_PREFLIGHT_REQUESTS] = preflight.outcome.requests if preflight.outcome else 0
     return None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: tell each worker which profiles the preflight found unusable."""
+    """pytest-xdist: tell each worker which profiles the preflight found unusable, and
+    where the run's --max-requests budget is counted."""
+    budget_file = _shared_budget_file(node.config)
+    if budget_file is not None:
+        node.workerinput[BUDGET_KEY] = str(budget_file)
     blocked = node.config.stash.get(_BLOCKED, {})
     if blocked:
         from conformance import preflight
@@ -177,13 +221,22 @@ class SuiteSession:
         self.results: dict[str, CheckResult] = {}
         self.collected: list[Check] = []
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self.prefetched = False
+        self.prefetched: set[Operation] = set()  # operations whose probes are queued
         self.recorded: list[dict[str, Any]] = []
         self.target_down_error: str | None = None
         self.stash_report: RunReport | None = None
         self.written: list[Path] = []
         self.baseline: Baseline | None = None  # --baseline: accepted failures
         self.baseline_applied: Applied | None = None
+        self.budget: Budget | None = None  # --max-requests, as this process takes from it
+        self.cost_parts: list[dict[str, Any]] = []  # each pytest-xdist worker's cost
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist: a worker is done; keep what its requests cost."""
+        part = getattr(node, "workeroutput", {}).get(COST_KEY)
+        if isinstance(part, str):
+            self.cost_parts.append(json.loads(part))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collects results here in serial runs, and from the workers under pytest-xdist."""
@@ -205,10 +258,10 @@ class SuiteSession:
         if self.run.embedded and not self.run.target_url:
             from conformance.mock.process import MockProcess
 
-            self.mock = MockProcess(api_key=self.run.api_key)
+            self.mock = MockProcess.embedded(self.run)
             url = self.mock.__enter__().url
             self.run = replace(self.run, target_url=url)
-        self.engine = Engine(self.run)
+        self.engine = Engine(self.run, budget=self.budget)
 
     def stop(self) -> None:
         if self.engine is not None:
@@ -231,12 +284,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if run is None:
         return
     config.addinivalue_line("markers", "conformance_check: a check of the conformance suite")
+    from conformance import ast_lock
+
+    ast_lock.install()  # Ctrl-C while cases are drawn must not crash pytest (see ast_lock)
     # Skip reasons are part of the verdict: show them whatever the user's -r / addopts say.
     chars = getattr(config.option, "reportchars", "") or ""
     if "s" not in chars.replace("N", "") and "a" not in chars and "A" not in chars:
         config.option.reportchars = chars + "s"
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"  # keep one operation's checks on one worker
+    _one_worker_per_operation(config)
     _keep_hypothesis_out_of_the_working_directory()
     blocked = config.stash.get(_BLOCKED, {})
     worker_input = getattr(config, "workerinput", None)
@@ -246,9 +301,32 @@ def pytest_configure(config: pytest.Config) -> None:
         blocked = preflight.blocked_from_json(worker_input[BLOCKED_KEY])
     suite = SuiteSession(config, run, config.stash.get(_PREFLIGHT_MOCK, None), blocked)
     suite.baseline = _load_baseline(config)
+    suite.budget = _budget(config, run)
     _clear_stale_parts(config)
     config.stash[_KEY] = suite
+    # Exit fast: the interpreter's last collections walk every object the run imported
+    # (pydantic models of the openai SDK, Hypothesis' tables), ~0.4 s per process; frozen
+    # objects are skipped. At exit only, so a pytest run inside a longer process is unharmed.
+    atexit.register(gc.freeze)
     config.pluginmanager.register(suite, "conformance-suite")
+
+
+def _one_worker_per_operation(config: pytest.Config) -> None:
+    """pytest-xdist: every check of one operation runs on one worker, so each probe is sent
+    once in the whole run (a check reads only its own operation's probes, and a worker's
+    engine sends what its checks read).
+
+    Two halves. The controller schedules by `xdist_group` (`--dist loadgroup`, whatever
+    `--dist` was asked: any other mode would hand an operation's checks to several workers,
+    each sending the probes again). And a worker must be told too: it rebuilds its options
+    from the command line, where `-n 2` says nothing of loadgroup, and only a worker that
+    knows appends the group to each item's node id, which is what the controller's
+    scheduler groups by. Without this half every check was its own group (issue 13: `-n 2`
+    sent nearly twice the requests of a serial run)."""
+    if hasattr(config, "workerinput"):
+        config.option.loadgroup = True
+    elif getattr(config.option, "dist", "no") != "no":
+        config.option.dist = "loadgroup"
 
 
 def _load_baseline(config: pytest.Config) -> Baseline | None:
@@ -285,9 +363,16 @@ def _keep_hypothesis_out_of_the_working_directory() -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    budget_file = config.stash.get(_BUDGET_FILE, None)
+    if budget_file is not None:
+        budget_file.unlink(missing_ok=True)
     suite = config.stash.get(_KEY, None)
     if suite is not None:
         suite.stop()
+        return
+    mock = config.stash.get(_PREFLIGHT_MOCK, None)
+    if mock is not None:  # the preflight started it, and the session never took it over
+        mock.stop()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -339,12 +424,15 @@ class CheckItem(pytest.Item):
         suite = self.config.stash[_KEY]
         if suite.engine is None:
             suite.start()
-        if not suite.prefetched:
-            suite.prefetched = True
-            same_op = [c for c in suite.collected if c.op == self.check.op]
-            suite.engine.prefetch(
-                same_op if hasattr(self.config, "workerinput") else suite.collected
-            )
+        if self.check.op not in suite.prefetched:
+            # Serially: every operation's probes at once. A pytest-xdist worker is handed
+            # whole operations one after another (loadgroup), so it queues each one's probes
+            # when its first check starts, not only the first operation's.
+            wanted = suite.collected
+            if hasattr(self.config, "workerinput"):
+                wanted = [c for c in suite.collected if c.op == self.check.op]
+            suite.prefetched.update(c.op for c in wanted)
+            suite.engine.prefetch(wanted)
         result: CheckResult = suite.engine.run(self.check)
         from conformance.evidence import with_tls_options
 
@@ -392,6 +480,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     suite = config.stash.get(_KEY, None)
     if suite is not None and hasattr(config, "workerinput"):
         _write_worker_exchanges(suite, config)
+        if suite.engine is not None:  # the controller adds the workers' costs up
+            spent = {p: c.to_dict() for p, c in suite.engine.cost_by_profile().items()}
+            config.workeroutput[COST_KEY] = json.dumps(spent)  # type: ignore[attr-defined]
     if suite is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
     from conformance.run_report import assemble, blocked_results
@@ -407,6 +498,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         not_certified={
             p: f"the preflight found it unusable: {d.line}" for p, d in suite.blocked.items()
         },
+        cost=_run_cost(suite, config),
     )
     if suite.baseline is not None:
         from conformance.baseline import apply
@@ -427,6 +519,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         suite.written = written
     if int(session.exitstatus) == pytest.ExitCode.OK and _uncertified(report, suite):
         session.exitstatus = EXIT_NOT_CERTIFIED
+
+
+def _run_cost(suite: SuiteSession, config: pytest.Config) -> dict[str, Any]:
+    """What the run cost: this process's engine, or the pytest-xdist workers' parts."""
+    from conformance import cost
+
+    spent = suite.engine.cost_by_profile() if suite.engine is not None else {}
+    if suite.cost_parts:
+        spent = cost.merged(suite.cost_parts)
+    return cost.summary(
+        suite.run.profiles,
+        spent,
+        wall_s=cost.process_age() or time.monotonic() - _LOADED_AT,
+        preflight_requests=config.stash.get(_PREFLIGHT_REQUESTS, 0),
+        max_requests=suite.run.max_requests,
+    )
 
 
 def _uncertified(report: RunReport, suite: SuiteSession) -> list[str]:
@@ -487,7 +595,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     report = suite.stash_report if suite is not None else None
     if suite is None or report is None:
         return
-    from conformance.report.text import verdict_text
+    from conformance.report.text import cost_lines, verdict_text
     from conformance.run_report import format_result
 
     tr = terminalreporter
@@ -510,6 +618,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         )
     if int(exitstatus) == EXIT_NOT_CERTIFIED and report.status == "completed":
         tr.write_line(f"exit status {EXIT_NOT_CERTIFIED}: not every profile could be certified")
+    for line in cost_lines(report):
+        tr.write_line(f"cost: {line}")
     if suite.baseline_applied is not None:
         for line in suite.baseline_applied.lines():
             tr.write_line(line)

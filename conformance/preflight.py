@@ -55,6 +55,7 @@ class Outcome:
     answered: dict[str, str] = field(default_factory=dict)  # profile -> "HTTP 200 in 0.1 s"
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    requests: int = 0  # requests the preflight sent (they count toward --max-requests)
 
     def summary(self) -> str:
         """The line printed before the suite starts."""
@@ -489,6 +490,7 @@ def check(run: RunConfig) -> Outcome:
     finally:
         probe.close()
         outcome.elapsed = time.monotonic() - start
+        outcome.requests = probe.transport.sent
 
 
 def _settle(
@@ -521,9 +523,9 @@ def _settle(
         outcome.blocked[op.profile] = found
 
 
-def to_json(outcome: Outcome) -> str:
+def to_json(blocked: dict[str, Diagnosis]) -> str:
     """The blocked profiles, for pytest-xdist workers (they never see the preflight)."""
-    return json.dumps({p: [d.kind, d.line, d.hint] for p, d in outcome.blocked.items()})
+    return json.dumps({p: [d.kind, d.line, d.hint] for p, d in blocked.items()})
 
 
 def blocked_from_json(text: str) -> dict[str, Diagnosis]:

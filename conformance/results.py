@@ -78,8 +78,11 @@ class RunReport:
     started_at: str  # ISO 8601 UTC
     finished_at: str = ""
     # completed; interrupted (Ctrl-C); target-failed (it stopped answering mid-run);
-    # preflight-failed (the preflight found the target unusable as configured: nothing ran)
-    status: Literal["completed", "interrupted", "target-failed", "preflight-failed"] = "completed"
+    # preflight-failed (the preflight found the target unusable as configured: nothing ran);
+    # budget-reached (--max-requests held requests back: what they would have fed is unjudged)
+    status: Literal[
+        "completed", "interrupted", "target-failed", "preflight-failed", "budget-reached"
+    ] = "completed"
     error: str | None = None  # why the run did not complete, when it did not
     hint: str | None = None  # what to do about `error` (preflight diagnoses carry one)
     # profile -> why it is not certified although the run went on (the preflight found it
@@ -92,6 +95,10 @@ class RunReport:
     recording: dict[str, Any] | None = None
     # --baseline: {file, accepted_failures, unexpected_failures, now_pass, not_judged}.
     baseline: dict[str, Any] | None = None
+    # What the run cost (`conformance.cost.summary`): {requests, preflight_requests, wall_s,
+    # max_requests, budget_reached, profiles: {profile: {requests, retried, not_sent,
+    # answers, answers_with_usage, prompt_tokens, completion_tokens, window_s, ...}}}.
+    cost: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +131,8 @@ class RunReport:
             return "the run was interrupted; results are incomplete"
         if self.status == "target-failed":
             return "the target stopped answering; results are incomplete"
+        if self.status == "budget-reached":
+            return "the --max-requests budget was reached; results are incomplete"
         mine = [r for r in self.results if r.profile == profile]
         if not mine:
             return "none of its checks ran"

@@ -14,7 +14,7 @@ from conformance.checks.base import Check
 from conformance.config import RunConfig
 from conformance.results import CheckResult, RunReport
 
-Status = Literal["completed", "interrupted", "target-failed", "preflight-failed"]
+Status = Literal["completed", "interrupted", "target-failed", "preflight-failed", "budget-reached"]
 
 
 def assemble(
@@ -26,9 +26,12 @@ def assemble(
     interrupted: bool,
     target_error: str | None,
     not_certified: Mapping[str, str] | None = None,
+    cost: dict[str, Any] | None = None,
 ) -> RunReport:
     """`planned` is what was collected here (empty on the xdist controller, which collects
-    nothing: then the catalog is the plan, and deselected checks simply never report)."""
+    nothing: then the catalog is the plan, and deselected checks simply never report).
+    `cost` is `conformance.cost.summary`; when it says --max-requests held requests back,
+    a run that otherwise completed is "budget-reached"."""
     seen = {r.id: r for r in (CheckResult.from_dict(raw) for raw in recorded)}
     if not planned:
         planned = [c for c in catalog.all_checks(run) if c.id in seen or interrupted]
@@ -41,6 +44,13 @@ def assemble(
         error = f"interrupted (Ctrl-C or a signal) after {ran} of {len(results)} checks had run"
     if target_error is not None:
         status, error = "target-failed", f"the target stopped answering: {target_error}"
+    elif status == "completed" and cost and cost.get("budget_reached"):
+        held = sum(int(p.get("not_sent", 0)) for p in cost.get("profiles", {}).values())
+        status = "budget-reached"
+        error = (
+            f"--max-requests {cost.get('max_requests')} stopped the run: {held} planned "
+            "request(s) were not sent, so what they would have fed is unjudged"
+        )
     return RunReport(
         target_url=run.target_url or "embedded mock",
         profiles=list(run.profiles),
@@ -53,6 +63,7 @@ def assemble(
         error=error,
         results=results,
         not_certified=dict(not_certified or {}),
+        cost=cost,
     )
 
 

@@ -12,34 +12,22 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from conformance import profiles
 from conformance.profiles import PROFILES
-
-_PACKAGED = Path(__file__).parent / "specs"  # inside an installed wheel
-_SOURCE = Path(__file__).parent.parent / "specs"  # in a source checkout / editable install
-
-
-def specs_dir() -> Path:
-    """Where the spec files are: the packaged copy when installed, the checkout otherwise."""
-    return _PACKAGED if _PACKAGED.is_dir() else _SOURCE
+from conformance.profiles import specs_dir as specs_dir  # where it was found before
 
 
 def spec_path(profile: str) -> Path:
-    return specs_dir() / PROFILES[profile].spec_file
+    return PROFILES[profile].spec_path
 
 
-@cache
 def load_spec(profile: str) -> dict[str, Any]:
-    with spec_path(profile).open("rb") as fh:
-        # libyaml's loader parses the specs ~10x faster: every mock process pays this at start.
-        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    if not isinstance(data, dict):
-        raise ValueError(f"{spec_path(profile)} is not an OpenAPI document")
-    return data
+    """The profile's parsed document (read once, by `conformance.profiles`)."""
+    return profiles.document(profile)
 
 
 @cache

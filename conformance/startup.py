@@ -103,7 +103,7 @@ class Preflight:
             return self.run
         from conformance.mock.process import MockProcess
 
-        self.mock = MockProcess(api_key=self.run.api_key)
+        self.mock = MockProcess.embedded(self.run)
         self.mock.start()
         self.run = replace(self.run, target_url=self.mock.url)
         return self.run

@@ -188,10 +188,15 @@ def write_expectations(result: Certification) -> Path:
 
 
 def keep_report(result: Certification) -> Path:
-    """The full report.json into the repository (interop/reports/<server>/), for the matrix."""
+    """The full report.json into the repository (interop/reports/<server>/), for the matrix,
+    with its recording (exchanges.har, which report.json names by sha256), so anyone can
+    audit the published verdicts offline: `conformance rejudge interop/reports/<server>`."""
     path = REPORTS / result.server / "report.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(result.report_dir / "report.json", path)
+    recording = result.report_dir / "exchanges.har"
+    if recording.is_file():
+        shutil.copyfile(recording, path.parent / recording.name)
     about = {
         "server": result.server,
         "version": result.version,

@@ -122,6 +122,9 @@ def facts(transcript: dict[str, Any]) -> dict[str, Any]:
                 out["error_shape"] = "error" if "error" in value else "detail"
                 inner = value.get("error", value.get("detail"))
                 out["error_value_type"] = type(inner).__name__  # OpenAI: an object
+                if isinstance(inner, dict) and "code" in inner:
+                    # OpenAI: a string or null ("invalid_api_key", "model_not_found")
+                    out["error_code_type"] = type(inner["code"]).__name__
     usage = out.get("usage")
     if isinstance(max_tokens, int) and isinstance(usage, dict):
         completion = usage.get("completion")

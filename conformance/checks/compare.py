@@ -118,7 +118,8 @@ def _stops(answer: Answer) -> list[str]:
 
 def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Where the uncut temperature-0 text contains a stop string, the stopped answer is that
-    text cut just before it, with finish_reason "stop" (not judged on gateway: A05)."""
+    text cut just before it, with finish_reason "stop" (not judged where the profile's
+    finish reasons are free words, as 003's: A05)."""
     all_answers = answers(exchanges)
     uncut = determinism(all_answers)
     if isinstance(uncut, Skip):
@@ -148,7 +149,7 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
                         answer.exchange,
                     )
                 )
-            if ctx.op.profile != "gateway" and choice.finish_reason != "stop":
+            if ctx.op.traits.finish_reasons == "openai" and choice.finish_reason != "stop":
                 findings.append(
                     Finding(
                         f'choice {key}: finish_reason "stop" ({answer.how} answer)',

@@ -1,8 +1,9 @@
 """Invalid requests are refused with the documented 4xx, never served and never a 5xx.
 
-compat (004) documents exactly 422 with a FastAPI `detail` list and 404 for an unknown
-model; alphaedge and gateway document no error answers, so any of 400/422 is accepted there
-(the envelope is checked separately, as a SHOULD).
+Which statuses count as a refusal, and what an unknown or a not-ready model gets, are the
+profile's traits (`conformance.profiles`, from its document's `x-conformance` block): e.g.
+004 documents exactly 422 and 404, where the other documents give no error answers and any
+of 400/422 is accepted (the envelope is checked separately, as a SHOULD).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from conformance.checks import schema
 from conformance.checks.answers import body_text, shown
 from conformance.checks.base import Context, Finding, Outcome, Skip
 from conformance.exchange import Exchange
+from conformance.profiles import Operation
 from conformance.results import Level
 
+ANY_4XX = tuple(range(400, 500))
 
-def rejection_statuses(profile: str) -> tuple[int, ...]:
-    return (422,) if profile == "compat" else (400, 422)
+
+def rejection_statuses(op: Operation) -> tuple[int, ...]:
+    return op.traits.errors.rejection
 
 
 def _status_problem(ex: Exchange, wanted: tuple[int, ...]) -> str | None:
@@ -31,7 +35,7 @@ def _status_problem(ex: Exchange, wanted: tuple[int, ...]) -> str | None:
 
 
 def _expect(exchanges: Sequence[Exchange], wanted: tuple[int, ...], what: str) -> Outcome:
-    label = "4xx" if wanted == tuple(range(400, 500)) else " or ".join(str(s) for s in wanted)
+    label = "4xx" if wanted == ANY_4XX else " or ".join(str(s) for s in wanted)
     findings = []
     for ex in exchanges:
         problem = _status_problem(ex, wanted)
@@ -44,7 +48,7 @@ def rejected(what: str) -> Any:
     """A judge demanding the profile's rejection status for every selected exchange."""
 
     def judge(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-        return _expect(exchanges, rejection_statuses(ctx.op.profile), what)
+        return _expect(exchanges, rejection_statuses(ctx.op), what)
 
     judge.__doc__ = f"Refuses {what} with the profile's validation status."
     return judge
@@ -53,7 +57,7 @@ def rejected(what: str) -> Any:
 def bound_enforced(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The value at a documented bound is served; the value just past it is refused."""
     findings = []
-    wanted = rejection_statuses(ctx.op.profile)
+    wanted = rejection_statuses(ctx.op)
     for ex in exchanges:
         body = ex.request.json_body if isinstance(ex.request.json_body, dict) else {}
         at_bound = "at" in ex.request.tags
@@ -83,21 +87,27 @@ def bound_enforced(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 
 def unknown_model_rejected(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """An unknown model is refused: compat documents 404; elsewhere any 4xx will do."""
-    if ctx.op.profile == "compat":
-        return _expect(exchanges, (404,), "an unknown model")
-    return _expect(exchanges, tuple(range(400, 500)), "an unknown model")
+    """An unknown model is refused: with the status its document gives (a MUST one, as
+    004's 404), else with any 4xx."""
+    rule = ctx.op.traits.unknown_model
+    documented = rule.status is not None and rule.level == "MUST"
+    wanted = (rule.status,) if documented and rule.status is not None else ANY_4XX
+    return _expect(exchanges, wanted, "an unknown model")
 
 
 def unknown_model_404(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """OpenAI-style servers answer 404 model_not_found; clients branch on it."""
-    return _expect(exchanges, (404,), "an unknown model")
+    """OpenAI-style servers answer 404 model_not_found; clients branch on it (the status is
+    the profile's convention one)."""
+    return _expect(exchanges, (ctx.op.traits.unknown_model.status or 404,), "an unknown model")
 
 
 def not_ready_400(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """A model endpoint that is known but not ready gets the status its document names."""
     if not exchanges:
         return Skip("no --not-ready-model given")
-    return _expect(exchanges, (400,), "a model endpoint that is not ready")
+    rule = ctx.op.traits.not_ready
+    status = rule.status if rule is not None and rule.status is not None else 400
+    return _expect(exchanges, (status,), "a model endpoint that is not ready")
 
 
 def _error_bodies(exchanges: Sequence[Exchange], ctx: Context, level: Level) -> Outcome:
@@ -139,13 +149,13 @@ def _error_bodies(exchanges: Sequence[Exchange], ctx: Context, level: Level) -> 
 
 
 def validation_error_shape(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """compat's 422 is `HTTPValidationError` (`{"detail": [{"loc", "msg", "type"}]}`): its
-    MUST keywords, straight from the spec."""
+    """An error body the document itself gives (004's 422 `HTTPValidationError`,
+    `{"detail": [{"loc", "msg", "type"}]}`): its MUST keywords, straight from the spec."""
     return _error_bodies(exchanges, ctx, "MUST")
 
 
 def error_envelope(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Error bodies meet the SHOULD keywords of the profile's error schema: the OpenAI
-    envelope `{"error": {"message", "type", "param", "code"}}` on alphaedge and gateway (A17),
-    FastAPI's convention for a 422's `detail` items on compat (A18)."""
+    """Error bodies meet the SHOULD keywords of the profile's error schema: e.g. the OpenAI
+    envelope `{"error": {"message", "type", "param", "code"}}` where no error answer is
+    documented (A17), FastAPI's convention for a 422's `detail` items (A18)."""
     return _error_bodies(exchanges, ctx, "SHOULD")

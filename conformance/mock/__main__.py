@@ -93,11 +93,18 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", default=[], metavar="NAME",
                    help="serve this model name too, on every profile (repeatable)")  # fmt: skip
     p.add_argument("--tls-cert", metavar="PEM",
-                   help="serve HTTPS with this certificate (chain) file; needs --tls-key")  # fmt: skip
+                   help="serve HTTPS with this certificate chain; needs --tls-key")  # fmt: skip
     p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     p.add_argument("--path-prefix", default="", metavar="/PREFIX",
                    help="serve the API under this path, as behind a gateway; other paths "
                    "answer 404 (default: none)")  # fmt: skip
+    p.add_argument("--spec", action="append", default=[], metavar="PATH",
+                   help="serve the profile of this API document (an OpenAPI 3.1 file with an "
+                   "x-conformance block, docs/own-api.md) instead of the shipped ones "
+                   "(repeatable)")  # fmt: skip
+    p.add_argument("--profile", default=None, metavar="NAME[,NAME]",
+                   help="serve these profiles only (default: the --spec documents', else "
+                   "every shipped one)")  # fmt: skip
     p.add_argument("--list-faults", action="store_true", help="print the fault names and exit")
     p.add_argument("--list-variants", action="store_true",
                    help="print the variant names and exit")  # fmt: skip
@@ -154,7 +161,9 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     for path in (args.tls_cert, args.tls_key):
         if path and not os.path.isfile(path):
             p.error(f"{path}: no such file")
+    served = _profiles(p, args.spec, args.profile)
     config = MockConfig(
+        profiles=served,
         faults=frozenset(args.fault),
         variants=frozenset(args.variant),
         api_key=args.api_key,
@@ -165,6 +174,27 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     )
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     return _serve(config, args.host, args.port, tls, args.path_prefix)
+
+
+def _profiles(p: argparse.ArgumentParser, specs: list[str], chosen: str | None) -> tuple[str, ...]:
+    """The profiles to serve: --profile's, else the --spec documents', else () (every
+    shipped one). A document that cannot be a profile is one line naming the place in it."""
+    from conformance.profiles import PROFILES, ProfileError
+
+    try:
+        added = [PROFILES.register(path).name for path in specs]
+    except ProfileError as exc:
+        p.error(f"--spec {exc}")
+    if chosen is None:
+        return tuple(dict.fromkeys(added))
+    names = tuple(dict.fromkeys(n.strip() for n in chosen.split(",") if n.strip()))
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown or not names:
+        p.error(
+            f"--profile: unknown profile {', '.join(unknown) or repr(chosen)}; choose from "
+            f"{', '.join(PROFILES)} (--spec PATH adds one)"
+        )
+    return names
 
 
 def _serve(

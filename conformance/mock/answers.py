@@ -1,7 +1,10 @@
 """Build the JSON answers and stream chunks for a validated request.
 
-Shapes follow the specs' response components; the answer-level faults (ids, created,
-object, model, usage arithmetic) are applied here, where each field is made.
+Shapes follow the specs' response components: OpenAI's text and chat completions, or, for a
+profile whose requests may name several models (`models.multi` in its x-conformance block),
+one choice per model with its own model, created and usage (document 003's shape). The
+answer-level faults (ids, created, object, model, usage arithmetic) are applied here, where
+each field is made.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class Choice:
 
 def pairs(params: Params, config: MockConfig) -> list[tuple[str, str]]:
     """(model, prompt) of each choice to make, in index order (after the choice faults)."""
-    if params.op.profile == "gateway":
+    if params.op.traits.multi_model:
         models = params.models[:1] if "gateway-one-choice" in config.faults else params.models
         return [(model, params.prompts[0]) for model in models]
     single = "prompt-array-single-choice" in config.faults
@@ -41,7 +44,7 @@ def pairs(params: Params, config: MockConfig) -> list[tuple[str, str]]:
 
 
 def choice_count(params: Params, config: MockConfig) -> int:
-    if params.op.profile == "gateway":
+    if params.op.traits.multi_model:
         return 1 if "gateway-one-choice" in config.faults else len(params.models)
     prompts = 1 if "prompt-array-single-choice" in config.faults else len(params.prompts)
     return prompts * (1 if _n_ignored(params, config) else max(0, params.n))
@@ -61,7 +64,7 @@ def make_choices(params: Params, config: MockConfig) -> list[Choice]:
             max_tokens = None
         if "stream-stop-ignored" in config.faults:
             stop = []
-    if params.op.profile != "gateway":  # only gateway reports prediction_time_ms
+    if not params.op.traits.multi_model:  # only the per-model shape reports prediction_time_ms
         return [
             Choice(index, model, len(prompt.split()),
                    generate(model, prompt, index, seed, temperature, max_tokens, stop, k), 0)
@@ -77,7 +80,7 @@ def make_choices(params: Params, config: MockConfig) -> list[Choice]:
 
 
 def new_id(params: Params, config: MockConfig) -> str:
-    if params.op.profile == "gateway":
+    if params.op.traits.multi_model:  # 003: "A unique identifier", a uuid
         return F.REPEATED_IDS["uuid"] if "ids-repeat" in config.faults else str(uuid.uuid4())
     prefix = "chatcmpl" if params.op.kind == "chat" else "cmpl"
     if "ids-repeat" in config.faults:
@@ -113,7 +116,7 @@ def _usage(prompt: int, completion: int, config: MockConfig) -> dict[str, Any]:
 
 
 def header(params: Params, config: MockConfig, object_name: str) -> dict[str, Any]:
-    """The id/object/created/model fields every alphaedge/compat answer and chunk starts with."""
+    """The id/object/created/model fields every OpenAI-shaped answer and chunk starts with."""
     created: int | str = _created(config)
     if "created-wrong-type" in config.faults:
         created = str(created)
@@ -136,7 +139,7 @@ def usage_of(params: Params, choices: list[Choice], config: MockConfig) -> dict[
 def answer(params: Params, config: MockConfig) -> dict[str, Any]:
     """The non-streamed answer for one request."""
     choices = make_choices(params, config)
-    if params.op.profile == "gateway":
+    if params.op.traits.multi_model:
         return _gateway_answer(params, choices, config)
     if params.op.kind == "chat":
         body = header(params, config, "chat.completion")

@@ -30,24 +30,17 @@ from conformance.mock import faults as F
 from conformance.mock import variants as V
 from conformance.mock.config import MockConfig
 from conformance.mock.errors import Errors, Reply
-from conformance.profiles import PROFILES, Operation
+from conformance.profiles import PROFILES, Operation, Profile, shipped
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# Mock data: the models each profile serves besides what its spec enumerates.
-SERVED_MODELS: dict[str, tuple[str, ...]] = {
-    "alphaedge": ("alphaedge-large-3-2512",),
-    "gateway": (),
-    "compat": ("gpt-4", "gpt-3.5-turbo", "llama-2-70b"),
-}
-NOT_READY_MODEL = "not-ready-model"  # compat: a known model endpoint that is not ready
+# Where a profile documents a not-ready answer: the known model endpoint that is not ready.
+NOT_READY_MODEL = "not-ready-model"
 MAX_BODY = 8 * 1024 * 1024
 MAX_CHOICES = 128  # not documented anywhere: keeps one request from exhausting the mock
-# The request field a too-many-choices error names, per profile (default: prompt).
-LIMIT_FIELDS: dict[str, str] = {"gateway": "model", "compat": "n"}
 
 # Faults and variants that change how a JSON reply is written (see `send_reply`).
 _REPLY_FAULTS = frozenset({"invalid-utf8", "huge-body", "json-text-plain", "json-nan", "gzip-bomb"})
@@ -56,9 +49,35 @@ _JSON_TYPE = (b"content-type", b"application/json")
 
 
 def served_models(profile: str, config: MockConfig) -> frozenset[str]:
-    schema = next(op.request_schema for op in PROFILES[profile].operations)
-    names = SERVED_MODELS[profile] + validation.model_enum(profile, schema)
+    """The profile's `served` models (its x-conformance block), its schema's model enum,
+    and --model's."""
+    known = PROFILES[profile]
+    schema = known.operations[0].request_schema
+    names = known.traits.served_models + validation.model_enum(profile, schema)
     return frozenset(names + config.extra_models)
+
+
+def served_profiles(config: MockConfig) -> tuple[Profile, ...]:
+    """The profiles this mock serves: --profile's (or --spec's), else every shipped one.
+    Two of them documenting one path cannot both be served: ValueError says which."""
+    chosen = tuple(PROFILES[name] for name in config.profiles or shipped())
+    owner: dict[str, str] = {}
+    for profile in chosen:
+        for op in profile.operations:
+            if op.path in owner:
+                raise ValueError(
+                    f"{op.path} is both {owner[op.path]}'s and {profile.name}'s: serve one of "
+                    "them (--profile)"
+                )
+            owner[op.path] = profile.name
+    return chosen
+
+
+def limit_field(op: Operation) -> str:
+    """The request field a too-many-choices error names: what multiplies the choices."""
+    if op.traits.multi_model:
+        return "model"
+    return "n" if "n" in validation.documented(op.profile, op.request_schema) else "prompt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +89,9 @@ class Route:
     temperature: float | None  # the documented default temperature
     documented: frozenset[str]  # the request fields the spec documents
     served: frozenset[str]  # the model names it serves
-    not_ready: str | None  # compat: the model endpoint that is known but not ready
+    not_ready: str | None  # the model endpoint that is known but not ready (if documented)
     streams: bool  # stream: true is answered with an event stream
+    limit_field: str  # the field a too-many-choices error names
 
 
 class Refused(Exception):
@@ -88,9 +108,10 @@ class MockApp:
     def __init__(self, config: MockConfig) -> None:
         self.config = config
         faults, variants = config.faults, config.variants
-        self.models = {name: served_models(name, config) for name in PROFILES}
+        served = served_profiles(config)
+        self.models = {p.name: served_models(p.name, config) for p in served}
         self.routes: dict[str, Route] = {}
-        for profile in PROFILES.values():
+        for profile in served:
             for op in profile.operations:
                 default = validation.default_of(op.profile, op.request_schema, "temperature")
                 self.routes[op.path] = Route(
@@ -99,8 +120,9 @@ class MockApp:
                     temperature=params.number(default),
                     documented=validation.documented(op.profile, op.request_schema),
                     served=self.models[op.profile],
-                    not_ready=NOT_READY_MODEL if op.profile == "compat" else None,
+                    not_ready=NOT_READY_MODEL if op.traits.not_ready is not None else None,
                     streams=op.chunk_schema is not None and "stream-as-json" not in faults,
+                    limit_field=limit_field(op),
                 )
         # latency or a whole-server fault: checked before anything else
         self.early = config.latency > 0 or "html-502" in faults or "garbage" in faults
@@ -113,7 +135,10 @@ class MockApp:
         # Error builders are stateless unless they echo the request's key: then one per request.
         self.shared_errors: dict[str | None, Errors] | None = None
         if "key-echoed" not in faults and "wrong-key-echoed" not in faults:
-            self.shared_errors = {name: Errors(name, config, None) for name in (*PROFILES, None)}
+            self.shared_errors = {
+                name: Errors(PROFILES[name].traits if name else None, config, None)
+                for name in (*self.models, None)
+            }
         self.extra_fields = "extra-fields" in variants
         self.plain_json = not (faults & _REPLY_FAULTS or variants & _REPLY_VARIANTS)
         self._window = 0
@@ -180,10 +205,10 @@ class MockApp:
         return False
 
     def errors(self, route: Route | None, scope: Scope) -> Errors:
-        profile = route.op.profile if route is not None else None
         if self.shared_errors is not None:
-            return self.shared_errors[profile]
-        return Errors(profile, self.config, _header(scope, b"authorization"))
+            return self.shared_errors[route.op.profile if route is not None else None]
+        traits = route.op.traits if route is not None else None
+        return Errors(traits, self.config, _header(scope, b"authorization"))
 
     def gate(self, scope: Scope, route: Route | None) -> Reply | None:
         """Everything decided before the body is read: rate limit, route, method, auth."""
@@ -232,12 +257,12 @@ class MockApp:
         request = params.read(route.op, body, route.temperature, route.documented)
         count = answers.choice_count(request, self.config)
         if count > MAX_CHOICES:
-            field = LIMIT_FIELDS.get(route.op.profile, "prompt")
-            raise Refused(self.errors(route, scope).limit(field, count, MAX_CHOICES))
+            raise Refused(self.errors(route, scope).limit(route.limit_field, count, MAX_CHOICES))
         return request
 
     def look_up_models(self, route: Route, model: Any, scope: Scope) -> None:
-        """404 an unknown model name (compat: 400 its not-ready endpoint), unless a fault."""
+        """Refuse an unknown model name (and a not-ready endpoint where documented), unless
+        a fault serves it."""
         faults = self.config.faults
         for name in params.model_names(model):
             if name == route.not_ready:

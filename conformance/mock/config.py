@@ -17,6 +17,7 @@ class MockConfig:
     token_latency: float = 0.0  # seconds between streamed chunks
     rate_limit: int | None = None  # requests per one-second window
     extra_models: tuple[str, ...] = field(default_factory=tuple)
+    profiles: tuple[str, ...] = ()  # the profiles served (empty: every shipped one)
 
     @cached_property
     def knobs(self) -> Knobs:

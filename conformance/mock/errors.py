@@ -1,13 +1,16 @@
 """Error answers in each profile's shape (docs/architecture.md, "Error conventions").
 
-alphaedge and gateway answer an OpenAI-style envelope
-`{"error": {"message", "type", "param", "code"}}`; compat answers FastAPI-style: a 422
+The shape is the profile's error style (`errors` in its document's x-conformance block):
+`openai` is the envelope `{"error": {"message", "type", "param", "code"}}`; `fastapi` a 422
 `{"detail": [{"loc", "msg", "type", ...}]}` for request problems and `{"detail": "..."}`
-otherwise. The error faults (wrong status, bad detail shape, echoed key) live here.
+otherwise; `envelope` the document's own template. A refused request gets the profile's
+first rejection status, an unknown model and a not-ready endpoint theirs. The error faults
+(wrong status, bad detail shape, echoed key) live here.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +18,10 @@ from typing import Any
 from conformance.mock import faults as F
 from conformance.mock.config import MockConfig
 from conformance.mock.validation import Problem
+from conformance.profiles import ErrorTraits, Traits
+
+# Where no profile owns the path (an unknown path), and the shape alphaedge's document implies.
+_NO_PROFILE = ErrorTraits("openai", (400,))
 
 MAX_TEXT = 200  # how much of an offending value an error message quotes
 
@@ -33,8 +40,15 @@ class Reply:
 class Errors:
     """Builds the error replies of one profile under one configuration."""
 
-    def __init__(self, profile: str | None, config: MockConfig, echo: str | None) -> None:
-        self.compat = profile == "compat"
+    def __init__(self, traits: Traits | None, config: MockConfig, echo: str | None) -> None:
+        errors = traits.errors if traits is not None else _NO_PROFILE
+        self.compat = errors.style == "fastapi"
+        self.template = json.loads(errors.envelope) if errors.envelope else None
+        self.refused = errors.status  # the status of a refused request
+        unknown = traits.unknown_model.status if traits is not None else None
+        self.unknown_status = unknown or 404
+        ready = traits.not_ready if traits is not None else None
+        self.not_ready_status = ready.status if ready is not None and ready.status else 400
         self.config = config
         # key-echoed: the Authorization value a request carried, to leak into error bodies
         self.echo = echo if "key-echoed" in config.faults else None
@@ -47,7 +61,16 @@ class Errors:
     def _simple(self, status: int, text: str, kind: str, code: str | None = None) -> Reply:
         if self.compat:
             return Reply(status, {"detail": self._message(text)})
-        return Reply(status, _envelope(self._message(text), kind, None, code))
+        return self._wrapped(status, self._message(text), kind, None, code)
+
+    def _wrapped(
+        self, status: int, message: str, kind: str, param: str | None, code: str | None
+    ) -> Reply:
+        """The profile's envelope: OpenAI's, or its document's template."""
+        if self.template is None:
+            return Reply(status, _envelope(message, kind, param, code))
+        words = {"message": message, "type": kind, "param": param, "code": code}
+        return Reply(status, _fill(self.template, status, words))
 
     def not_found_path(self, path: str) -> Reply:
         text = f"Not Found: no route for {_clip(path)}"
@@ -72,7 +95,7 @@ class Errors:
         if self.compat:
             reply = Reply(401, {"detail": text})
         else:
-            reply = Reply(401, _envelope(text, "authentication_error", None, "invalid_api_key"))
+            reply = self._wrapped(401, text, "authentication_error", None, "invalid_api_key")
         reply.headers.append((b"www-authenticate", b"Bearer"))
         return reply
 
@@ -97,7 +120,8 @@ class Errors:
             "We could not parse the JSON body of your request "
             f"({reason} at position {position}); send a JSON object"
         )
-        return Reply(400, _envelope(self._message(text), "invalid_request_error", None, None))
+        return self._wrapped(self.refused, self._message(text), "invalid_request_error", None,
+                             None)  # fmt: skip
 
     def not_object(self, value: Any) -> Reply:
         if self.compat:
@@ -106,7 +130,8 @@ class Errors:
                     "input": _clip_value(value)}  # fmt: skip
             return self._detail_list([item])
         text = f"The request body must be a JSON object, not {type(value).__name__}"
-        return Reply(400, _envelope(self._message(text), "invalid_request_error", None, None))
+        return self._wrapped(self.refused, self._message(text), "invalid_request_error", None,
+                             None)  # fmt: skip
 
     def invalid(self, problems: list[Problem]) -> Reply:
         missing = any(p.keyword == "required" for p in problems)
@@ -118,7 +143,8 @@ class Errors:
         param = _param(first.path)
         text = f"{param}: {_clip(first.message)}" if param else _clip(first.message)
         code = "missing_required_parameter" if first.keyword == "required" else None
-        return Reply(400, _envelope(self._message(text), "invalid_request_error", param, code))
+        return self._wrapped(self.refused, self._message(text), "invalid_request_error", param,
+                             code)  # fmt: skip
 
     def limit(self, field_name: str, value: int, maximum: int) -> Reply:
         """A mock-side limit the documents do not state (so the mock cannot be DoS'd)."""
@@ -128,20 +154,27 @@ class Errors:
                     "input": value, "ctx": {"le": maximum}}  # fmt: skip
             return self._detail_list([item])
         text = f"{field_name}: this server makes at most {maximum} choices per request"
-        return Reply(400, _envelope(self._message(text), "invalid_request_error", field_name, None))
+        return self._wrapped(self.refused, self._message(text), "invalid_request_error",
+                             field_name, None)  # fmt: skip
 
     def unknown_model(self, name: str) -> Reply:
+        status = self.unknown_status
         if self.compat:
-            return Reply(404, {"detail": self._message(f"Unknown model endpoint {_clip(name)!r}")})
+            text = f"Unknown model endpoint {_clip(name)!r}"
+            return Reply(status, {"detail": self._message(text)})
         text = f"The model {_clip(name)!r} does not exist or you do not have access to it"
-        return Reply(404, _envelope(self._message(text), "invalid_request_error", "model",
-                                    "model_not_found"))  # fmt: skip
+        return self._wrapped(status, self._message(text), "invalid_request_error", "model",
+                             "model_not_found")  # fmt: skip
 
     def not_ready(self) -> Reply:
-        return Reply(400, {"detail": self._message("Model endpoint not ready")})
+        text = self._message("Model endpoint not ready")
+        if self.compat:
+            return Reply(self.not_ready_status, {"detail": text})
+        return self._wrapped(self.not_ready_status, text, "invalid_request_error", "model",
+                             "model_not_ready")  # fmt: skip
 
     def _detail_list(self, items: list[dict[str, Any]]) -> Reply:
-        status = 400 if "compat-400-not-422" in self.config.faults else 422
+        status = 400 if "compat-400-not-422" in self.config.faults else self.refused
         if "compat-422-bad-detail" in self.config.faults:
             return Reply(status, {"detail": self._message("bad request")})
         if self.echo and items:
@@ -154,6 +187,27 @@ class Errors:
 
 def _envelope(message: str, kind: str, param: str | None, code: str | None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _fill(template: Any, status: int, words: dict[str, str | None]) -> Any:
+    """The template with its placeholders filled: "{status}" is the status (a number), a
+    string that is one "{name}" the word itself (null where there is none), and "{name}"
+    inside a longer string the word's text."""
+    if isinstance(template, dict):
+        return {key: _fill(value, status, words) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_fill(value, status, words) for value in template]
+    if not isinstance(template, str):
+        return template
+    if template == "{status}":
+        return status
+    for name, word in words.items():
+        if template == "{" + name + "}":
+            return word
+    out = template.replace("{status}", str(status))
+    for name, word in words.items():
+        out = out.replace("{" + name + "}", word or "")
+    return out
 
 
 def _param(path: tuple[str | int, ...]) -> str | None:

@@ -18,7 +18,7 @@ from conformance.profiles import Operation
 @dataclass(slots=True)  # not frozen: a frozen dataclass pays a setattr call per field
 class Params:
     op: Operation
-    models: list[str]  # gateway: one per requested model; otherwise the one model
+    models: list[str]  # a multi-model request: one per requested model; else the one model
     prompts: list[str]  # completions: one per prompt (array); chat: the joined messages
     prompt_tokens: int
     n: int
@@ -96,7 +96,7 @@ def read(
             prompts = [prompt]
             tokens = len(prompt.split())
         else:
-            if isinstance(prompt, list) and op.profile != "gateway":
+            if isinstance(prompt, list) and not op.traits.multi_model:
                 prompts = [prompt_text(p) for p in prompt]
             else:
                 prompts = [prompt_text(prompt)]

@@ -16,7 +16,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.config import RunConfig
 
 _LINE = re.compile(r"^conformance-mock listening on (https?://\S+:\d+(?:/\S*)?)\s*$")
 _REPO_ROOT = Path(__file__).resolve().parents[2]  # makes `conformance` importable in the child
@@ -37,6 +40,8 @@ class MockProcess:
         latency: float = 0.0,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
+        specs: Sequence[str] = (),
+        profiles: Sequence[str] = (),
     ) -> None:
         self.args: list[str] = [sys.executable, "-m", "conformance.mock", "--port", "0"]
         for name in faults:
@@ -47,11 +52,22 @@ class MockProcess:
             self.args += ["--api-key", api_key]
         if latency:
             self.args += ["--latency", str(latency)]
+        for path in specs:  # serve these documents' profiles (and `profiles`, if given)
+            self.args += ["--spec", str(path)]
+        if profiles:
+            self.args += ["--profile", ",".join(profiles)]
         self.args += list(extra_args)
         self.startup_timeout = startup_timeout
         self.url = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
+
+    @classmethod
+    def embedded(cls, run: RunConfig) -> MockProcess:
+        """The mock a run without --target-url certifies: every shipped profile, or with
+        --spec the run's profiles (the documents' and any shipped one it names)."""
+        profiles = run.profiles if run.specs else ()
+        return cls(api_key=run.api_key, specs=run.specs, profiles=profiles)
 
     def __enter__(self) -> MockProcess:
         self.start()

@@ -18,17 +18,16 @@ from conformance.mock import validation
 from conformance.mock.app import MockApp
 from conformance.mock.config import MockConfig
 from conformance.mock.streaming import StreamReset
-from conformance.profiles import PROFILES
 
 GRACEFUL_SHUTDOWN_S = 1  # stalled streams (stream-stall) must not hold an exit up
 
 
 def build_app(config: MockConfig) -> MockApp:
     """The app, with every spec loaded and compiled now rather than on the first request."""
-    for profile in PROFILES.values():
-        for op in profile.operations:
-            validation.prepare(op.profile, op.request_schema)
-    return MockApp(config)
+    app = MockApp(config)
+    for route in app.routes.values():
+        validation.prepare(route.op.profile, route.op.request_schema)
+    return app
 
 
 def uvicorn_config(app: Any) -> uvicorn.Config:

@@ -17,7 +17,7 @@ A body is checked with `conformance.spec.validator(profile, <request schema>)`. 
   one, the `serve-undefined` variant serves every body whose only faults lie in one (a
   left-out `model` read as its documented default). The legal-edge faults refuse what the
   spec allows: `null-refused` a null where the type allows it, `prompt-array-refused` the
-  array form of a prompt, `model-string-refused` gateway's single model name.
+  array form of a prompt, `model-string-refused` a multi-model profile's single model name.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def _legal_edges_refused(op: Operation, body: Any, config: MockConfig) -> list[P
         out.append(Problem(("prompt",), "type", f"{prompt!r:.80} is not of type 'string'",
                            "string", prompt))  # fmt: skip
     model = body.get("model")
-    if config.has("model-string-refused") and op.profile == "gateway" and isinstance(model, str):
+    if config.has("model-string-refused") and op.traits.multi_model and isinstance(model, str):
         out.append(Problem(("model",), "type", f"{model!r:.80} is not of type 'array'",
                            "array", model))  # fmt: skip
     return out

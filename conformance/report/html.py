@@ -17,9 +17,12 @@ from string import Template
 from conformance.report.scrub import visible
 from conformance.report.text import (
     AREA_TITLES,
+    COST_COLUMNS,
     areas_of,
     certified,
     checks_of,
+    cost_profiles,
+    cost_run_line,
     is_complete,
     profiles_of,
     status_words,
@@ -211,6 +214,14 @@ def _header(report: RunReport) -> str:
         ("Run status", status_words(report)),
     ]
     meta += [(f"Spec {name} sha256", digest) for name, digest in report.specs.items()]
+    if report.recording and report.recording.get("file"):
+        rec = report.recording
+        meta.append(("Recording", f"{rec.get('file')} (sha256 {rec.get('sha256')})"))
+    if report.baseline:
+        base, now = report.baseline, [str(c) for c in report.baseline.get("now_pass") or []]
+        accepted = len(base.get("accepted_failures") or [])
+        text = f"{base.get('file')}: {accepted} accepted failure(s)"
+        meta.append(("Baseline", text + (f"; now pass, remove: {', '.join(now)}" if now else "")))
     if report.options:
         options = ", ".join(f"{k}={_option(v)}" for k, v in sorted(report.options.items()))
         meta.append(("Options", options))
@@ -239,8 +250,27 @@ def _header(report: RunReport) -> str:
                 f"Not certified: {esc(', '.join(missing))}{reasons}</div>"
             )
     verdicts = "".join(_profile_verdict(report, p) for p in profiles_of(report))
-    out.append(f'<div class="verdicts">{verdicts}</div></header>')
+    out.append(f'<div class="verdicts">{verdicts}</div>{_cost(report)}</header>')
     return "".join(out)
+
+
+def _cost(report: RunReport) -> str:
+    """What the run cost: requests and tokens per profile, the run's requests and wall."""
+    rows = cost_profiles(report)
+    if not rows:
+        return ""
+    head = "".join(f"<th>{esc(title)}</th>" for _, title in COST_COLUMNS)
+    body = "".join(
+        f'<tr data-profile="{esc(profile)}"><td>{esc(profile)}</td>'
+        + "".join(f'<td class="{esc(key)}">{esc(cells[key])}</td>' for key, _ in COST_COLUMNS)
+        + "</tr>"
+        for profile, cells in rows
+    )
+    return (
+        f'<section class="cost"><h2>Cost</h2><table class="cost"><thead><tr><th>Profile</th>'
+        f"{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<p class="cost-run">Run: {esc(cost_run_line(report))}</p></section>'
+    )
 
 
 def render(report: RunReport) -> str:

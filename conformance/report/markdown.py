@@ -11,6 +11,9 @@ import re
 
 from conformance.report.scrub import one_line, visible
 from conformance.report.text import (
+    COST_COLUMNS,
+    cost_profiles,
+    cost_run_line,
     is_complete,
     profiles_of,
     status_words,
@@ -75,6 +78,7 @@ def render(report: RunReport) -> str:
     for profile in profiles:
         c = report.counts(profile)
         out.append(f"| {plain(profile)} | {c['pass']} | {c['fail']} | {c['warn']} | {c['skip']} |")
+    out += _cost(report)
     ordered = sorted(report.results, key=lambda r: r.id)
     failures = [r for r in ordered if r.verdict == "fail"]
     warnings = [r for r in ordered if r.verdict == "warn"]
@@ -85,6 +89,21 @@ def render(report: RunReport) -> str:
         out += _items(warnings)
     out += _baseline(report)
     return "\n".join(out) + "\n"
+
+
+def _cost(report: RunReport) -> list[str]:
+    """What the run cost: requests and tokens per profile, the run's requests and wall."""
+    rows = cost_profiles(report)
+    if not rows:
+        return []
+    head = "| Profile | " + " | ".join(title for _, title in COST_COLUMNS) + " |"
+    out = ["", "### Cost", "", head, "|---|" + "---:|" * len(COST_COLUMNS)]
+    for profile, cells in rows:
+        out.append(
+            f"| {plain(profile)} | " + " | ".join(plain(cells[k]) for k, _ in COST_COLUMNS) + " |"
+        )
+    out += ["", plain(cost_run_line(report)[:1].upper() + cost_run_line(report)[1:]) + "."]
+    return out
 
 
 def _baseline(report: RunReport) -> list[str]:

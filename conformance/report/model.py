@@ -28,7 +28,7 @@ from conformance.results import (
 
 KNOWN_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 VERDICTS = ("pass", "fail", "warn", "skip")
-STATUSES = ("completed", "interrupted", "target-failed", "preflight-failed")
+STATUSES = ("completed", "interrupted", "target-failed", "preflight-failed", "budget-reached")
 _MAX_DEPTH = 32
 _SENSITIVE_OPTION_WORDS = frozenset(
     {"key", "apikey", "token", "secret", "password", "passwd", "authorization", "credentials"}
@@ -218,6 +218,7 @@ def clean_report(report: RunReport | Mapping[str, Any], clean: Clean) -> RunRepo
         schema_version=SCHEMA_VERSION if schema is None else schema,
         recording=_tree(data["recording"], clean) if _dict(data.get("recording")) else None,
         baseline=_tree(data["baseline"], clean) if _dict(data.get("baseline")) else None,
+        cost=_tree(data["cost"], clean) if _dict(data.get("cost")) else None,
     )
 
 

@@ -25,6 +25,7 @@ STATUS_WORDS = {
     "target-failed": "TARGET FAILED: the target stopped answering; results are incomplete",
     "preflight-failed": "NOT CERTIFIED: the preflight found the target unusable as configured; "
     "no check ran",
+    "budget-reached": "BUDGET REACHED: --max-requests stopped the run; results are incomplete",
 }
 
 
@@ -129,3 +130,80 @@ def findings_text(result: CheckResult) -> str:
         if finding.evidence is not None:
             lines += evidence_text(finding.evidence)
     return "\n".join(lines)
+
+
+# --- what the run cost (report.cost, see conformance.cost) --------------------------------
+
+COST_COLUMNS = (
+    ("requests", "Requests"),
+    ("retried", "Retried"),
+    ("not_sent", "Not sent (budget)"),
+    ("prompt_tokens", "Prompt tokens"),
+    ("completion_tokens", "Completion tokens"),
+    ("usage", "Answers with usage"),
+    ("window_s", "Request window"),
+)
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _seconds(value: object) -> str:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    return f"{number:.1f} s"
+
+
+def cost_cells(cost: dict[str, object]) -> dict[str, str]:
+    """One profile's cost as the cells of COST_COLUMNS."""
+    return {
+        "requests": str(_count(cost.get("requests"))),
+        "retried": str(_count(cost.get("retried"))),
+        "not_sent": str(_count(cost.get("not_sent"))),
+        "prompt_tokens": str(_count(cost.get("prompt_tokens"))),
+        "completion_tokens": str(_count(cost.get("completion_tokens"))),
+        "usage": f"{_count(cost.get('answers_with_usage'))} of {_count(cost.get('answers'))}",
+        "window_s": _seconds(cost.get("window_s")),
+    }
+
+
+def cost_profiles(report: RunReport) -> list[tuple[str, dict[str, str]]]:
+    """(profile, cells) for every profile the cost block names, in the report's order."""
+    cost = report.cost or {}
+    per = cost.get("profiles")
+    if not isinstance(per, dict):
+        return []
+    names = profiles_of(report)
+    order = [p for p in names if p in per] + [p for p in per if p not in names]
+    return [(p, cost_cells(per[p] if isinstance(per[p], dict) else {})) for p in order]
+
+
+def cost_run_line(report: RunReport) -> str:
+    """The run as a whole: every request (the preflight's too), the wall time, the budget."""
+    cost = report.cost or {}
+    line = (
+        f"{_count(cost.get('requests'))} requests in all "
+        f"({_count(cost.get('preflight_requests'))} by the preflight), "
+        f"wall time {_seconds(cost.get('wall_s'))}"
+    )
+    limit = cost.get("max_requests")
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        state = "reached" if cost.get("budget_reached") else "not reached"
+        line += f"; budget --max-requests {limit}: {state}"
+    return line
+
+
+def cost_lines(report: RunReport) -> list[str]:
+    """The cost as plain lines: one per profile, then the run's (console, plain text)."""
+    if not report.cost:
+        return []
+    out = []
+    for profile, c in cost_profiles(report):
+        held = f", {c['not_sent']} not sent (budget)" if c["not_sent"] != "0" else ""
+        out.append(
+            f"{profile}: {c['requests']} requests ({c['retried']} retried{held}), "
+            f"{c['prompt_tokens']} prompt + {c['completion_tokens']} completion tokens "
+            f"reported by {c['usage']} answers, request window {c['window_s']}"
+        )
+    out.append(f"run: {cost_run_line(report)}")
+    return out

@@ -80,8 +80,8 @@ def test_entries_that_pass_again_are_listed_for_pruning(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "out" / "report.json").read_text())
     assert data["baseline"]["now_pass"] == [stale]
     assert data["baseline"]["not_judged"] == ["alphaedge/chat/nope/gone"]
-    summary = (tmp_path / "out" / "summary.md").read_text()
-    assert stale in summary
+    assert stale in (tmp_path / "out" / "summary.md").read_text()
+    assert f"now pass, remove: {stale}" in (tmp_path / "out" / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

@@ -330,3 +330,26 @@ def test_the_docs_table_lists_every_row() -> None:
         assert f"| {row.name} |" in text, row.name
     for name in ("unwritable --report-dir", "an invalid option value", "Ctrl-C", "dies mid-run"):
         assert name in text, name
+
+
+def test_a_blocked_profile_under_xdist(tmp_path: Path) -> None:
+    """pytest-xdist workers never see the preflight; the controller tells them which
+    profiles are blocked, so they collect the same items and the report says the same."""
+    with MockProcess() as mock:
+        proc = cli.run(
+            tmp_path,
+            f"--target-url={mock.url}",
+            "--profile=alphaedge,compat",
+            "--model=compat=nope",
+            "--report-dir=out",
+            "-n",
+            "2",
+        )
+    cli.no_traceback(proc)
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr
+    assert proc.returncode == 5, proc.stdout[-3000:]
+    data = cli.report(tmp_path / "out")
+    compat = {r["verdict"] for r in data["results"] if r["profile"] == "compat"}
+    alpha = {r["verdict"] for r in data["results"] if r["profile"] == "alphaedge"}
+    assert compat == {"skip"} and "pass" in alpha
+    assert "model 'nope' is not served" in data["not_certified"]["compat"]

@@ -104,3 +104,17 @@ def test_summary_names_every_transcript(tmp_path: Path) -> None:
         )
     lines = summary(tmp_path).splitlines()
     assert [line.split()[0] for line in lines] == ["a", "b"]
+
+
+def test_error_code_type_is_read_off_the_envelope() -> None:
+    body = {"error": {"message": "bad", "type": "BadRequestError", "param": None, "code": 400}}
+    f = facts(transcript(json.dumps(body).encode(), "application/json", 400))
+    assert f["error_shape"] == "error" and f["error_code_type"] == "int"
+    named = {"error": {"message": "bad", "type": "invalid_request_error", "code": "x"}}
+    assert (
+        facts(transcript(json.dumps(named).encode(), "application/json", 400))["error_code_type"]
+        == "str"
+    )
+    assert "error_code_type" not in facts(
+        transcript(b'{"error": "Unauthorized"}', "application/json", 401)
+    )
