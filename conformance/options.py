@@ -63,7 +63,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--spec",
         "an OpenAPI 3.1 document with an x-conformance block (docs/own-api.md): adds its "
-        "profile, as if shipped (repeatable; without --target-url the bundled mock serves it)",
+        "profile, as if shipped; repeatable; without --target-url the bundled mock serves it "
+        "(default: the shipped profiles only)",
         "PATH",
         repeatable=True,
         starts=True,
