@@ -65,16 +65,29 @@ def _own_words(name: str, op: Operation) -> str | None:
     return text + (f" ({entry['note']})" if entry.get("note") else "")
 
 
-def words(name: str, op: Operation) -> tuple[str, ...]:
+def words(name: str, op: Operation, group: str | None = None) -> tuple[str, ...]:
     """The profile document's own words for the check, else the shipped table's for the
-    operation, the profile, or every profile ("*")."""
-    own = _own_words(name, op)
-    if own is not None:
-        return (own,)
-    table = _words_table()["checks"][name]
-    for key in (f"{op.profile}/{op.name}", op.profile, "*"):
-        if key in table:
-            return (render(table[key]),)
+    operation, the profile, or every profile ("*"). A --spec document is never made to say
+    a shipped document's words: without words of its own it cites a "*" convention, or
+    itself.
+
+    `group` is the key of words shared by several checks ("rejected", "stream"): the check's
+    own entry (its name) wins over it, so each check can cite the words that make its rule,
+    and a document that gives one entry for the group still covers all of them."""
+    keys = (name,) if group in (None, name) else (name, group)
+    for key in keys:
+        own = _own_words(key, op)
+        if own is not None:
+            return (own,)
+    profile = PROFILES[op.profile]
+    for key in keys:
+        table = _words_table()["checks"].get(key, {})
+        for scope in (f"{op.profile}/{op.name}", op.profile, "*"):
+            if scope in table and (profile.shipped or "convention" in table[scope]):
+                return (render(table[scope]),)
+    if not profile.shipped:
+        return (f"{profile.spec_file}: its own document (it gives no x-conformance words "
+                f"for {name})",)  # fmt: skip
     raise KeyError(f"no document words for {name} on {op.profile}/{op.name}")
 
 
@@ -107,6 +120,20 @@ def _not_ready(op: Operation) -> bool:
 def _error_body_documented(op: Operation) -> bool:
     """The document itself gives an error body (a MUST one), so its shape is a MUST."""
     return any(level == "MUST" for _, level in schema.error_schemas(op.profile, op.path).values())
+
+
+def _answer_conventions(op: Operation) -> bool:
+    """The answer schema has SHOULD keywords (or is SHOULD as a whole) to judge."""
+    shape = schema.response_level(op)
+    return shape == "SHOULD" or "SHOULD" in schema.levels_in(op.profile, op.response_schema)
+
+
+def _error_conventions(op: Operation) -> bool:
+    """Some documented error body has SHOULD keywords (or is SHOULD as a whole) to judge."""
+    return any(
+        level == "SHOULD" or "SHOULD" in schema.levels_in(op.profile, name)
+        for name, level in schema.error_schemas(op.profile, op.path).values()
+    )
 
 
 def _error_body_title(op: Operation) -> str:
@@ -146,19 +173,19 @@ class Row:
     select: Select
     judge: Judge
     applies: Callable[[Operation], bool] = _every
-    words: str | None = None  # key in document_words.yaml, when not `name`
+    words: str | None = None  # key in document_words.yaml shared with others (`name` first)
     requires: str | None = None  # RunConfig attribute that must be set
 
 
 # fmt: off
 ROWS: tuple[Row, ...] = (
     Row("shape", "positive-accepted", "MUST", "valid requests are served with 2xx",
-        POSITIVE_JSON, shapes.positive_accepted),
+        POSITIVE, shapes.positive_accepted),  # streamed ones too (judged on the status)
     Row("shape", "response-schema", "MUST", "answers validate against the response schema",
         POSITIVE_JSON, shapes.response_schema),
     Row("shape", "response-schema-should", "SHOULD",
         "answers meet the response schema's convention (SHOULD) keywords",
-        POSITIVE_JSON, shapes.response_schema_should),
+        POSITIVE_JSON, shapes.response_schema_should, _answer_conventions),
     Row("errors", "wrong-type-rejected", "MUST", "a field of the wrong type is refused",
         tagged("wrong-type"), rejections.rejected("a field of the wrong type"), words="rejected"),
     Row("errors", "boolean-as-number-rejected", "SHOULD", "true/false is not taken as a number",
@@ -185,7 +212,7 @@ ROWS: tuple[Row, ...] = (
         any_tag("reject"), rejections.validation_error_shape, _error_body_documented),
     Row("errors", "error-envelope", "SHOULD",
         "error bodies meet the profile's error schema (OpenAI envelope; FastAPI detail)",
-        any_tag("reject", "auth"), rejections.error_envelope),
+        any_tag("reject", "auth"), rejections.error_envelope, _error_conventions),
     Row("errors", "unknown-model-404", "SHOULD", "an unknown model gives 404",
         tagged("unknown-model"), rejections.unknown_model_404, _unknown_model_convention),
     Row("semantics", "usage-adds-up", "MUST", "usage.total_tokens = prompt + completion",
@@ -304,7 +331,7 @@ def checks_for(op: Operation, config: RunConfig) -> list[Check]:
                 row.area,
                 level,
                 row.title(op) if callable(row.title) else row.title,
-                words(row.words or row.name, op),
+                words(row.name, op, row.words),
                 row.select,
                 row.judge,
                 row.requires,

@@ -109,7 +109,10 @@ def register_specs(paths: Sequence[str]) -> tuple[Profile, ...]:
 
 def parse_models(values: list[str], profiles: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """`--model NAME` sets every profile; `--model PROFILE=NAME[,NAME]` sets one."""
-    models = {p: PROFILES[p].default_models for p in PROFILES}
+    # the shipped profiles' (as ever) and the run's: another run's --spec documents stay out
+    models = {
+        p: PROFILES[p].default_models for p in PROFILES if PROFILES[p].shipped or p in profiles
+    }
     for raw in values:
         target, sep, names = raw.partition("=")
         if sep and target in PROFILES:

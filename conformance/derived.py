@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -83,7 +83,14 @@ def _rules(op: Operation, basic_json: str) -> tuple[Rule, ...]:
     found = [*_bounds(op, basic), *_types(op, basic), *_required(op, basic), *_edges(op, basic)]
     out: dict[str, Rule] = {}
     for rule in found:
-        out.setdefault(f"{rule.area}/{rule.name}", rule)
+        key = f"{rule.area}/{rule.name}"
+        have = out.get(key)
+        if have is None:
+            out[key] = rule
+        elif have.tag == rule.tag:  # one check, several probes (a type: a string, a fraction)
+            known = {c.key for c in have.cases}
+            more = tuple(c for c in rule.cases if c.key not in known)
+            out[key] = replace(have, cases=have.cases + more)
     return tuple(out.values())
 
 
@@ -283,19 +290,54 @@ def _bounds(op: Operation, basic: dict[str, Any]) -> list[Rule]:
 # ---- types and required fields --------------------------------------------------------------
 
 
-def wrong_type_values(kinds: set[str]) -> tuple[Any | None, Any | None]:
-    """(a value of a wrong, non-coercible type; a boolean where a number belongs, or None)."""
+# Values of a wrong type, in the order tried: the first of a type the field does not take
+# that a server must refuse outside every undefined zone is sent. The later ones are for a
+# field where an earlier one is a form some reading serves: `12345` as a prompt is a token id
+# to OpenAI (A35), so a prompt gets `{"a": 1}`, and `[["a"]]` after it (arrays of text).
+WRONG_TYPE_CANDIDATES: tuple[Any, ...] = (
+    "not-a-number",
+    12345,
+    {"a": 1},
+    [["a"]],
+    {"not": "an array"},
+    "maybe",
+    ["not", "an", "object"],
+)
+FRACTION = 0.5  # added to an integer field's value: 16.5 is a number, not an integer
+
+
+def wrong_type_values(kinds: set[str]) -> tuple[list[Any], Any | None]:
+    """(values of a wrong, non-coercible type, best first; a boolean where a number belongs,
+    or None). A number's wrong value is a string; a string's, a number; an array's, an
+    object; then the others, none of a type the field takes."""
+    first: Any
     if kinds & {"number", "integer"}:
-        return "not-a-number", True
-    if "string" in kinds:
-        return 12345, None
-    if "array" in kinds:
-        return {"not": "an array"}, None
-    if "boolean" in kinds:
-        return "maybe", None
-    if "object" in kinds:
-        return ["not", "an", "object"], None
-    return None, None
+        first, boolean = "not-a-number", True
+    elif "string" in kinds:
+        first, boolean = 12345, None
+    elif "array" in kinds:
+        first, boolean = {"not": "an array"}, None
+    elif "boolean" in kinds:
+        first, boolean = "maybe", None
+    elif "object" in kinds:
+        first, boolean = ["not", "an", "object"], None
+    else:
+        return [], None
+    rest = [v for v in WRONG_TYPE_CANDIDATES if v != first and not _of_kinds(v, kinds)]
+    return [first, *rest], boolean
+
+
+def _of_kinds(value: Any, kinds: set[str]) -> bool:
+    """The value is of one of the JSON types (an integer is a number too)."""
+    names = {
+        bool: {"boolean"},
+        int: {"integer", "number"},
+        float: {"number"},
+        str: {"string"},
+        list: {"array"},
+        dict: {"object"},
+    }
+    return bool(names.get(type(value), set()) & kinds)
 
 
 def _locations(op: Operation) -> list[Where]:
@@ -332,17 +374,42 @@ def _refusal_rule(
     return None
 
 
+def _fraction(basic: dict[str, Any], where: Where) -> float:
+    """A fractional number for an integer field: its value in the payload (else 2) plus a
+    half, so the probe breaks no bound the integer keeps (max_tokens 16 -> 16.5)."""
+    have = value_at(basic, where)
+    whole = have if isinstance(have, int) and not isinstance(have, bool) else 2
+    return whole + FRACTION
+
+
 def _types(op: Operation, basic: dict[str, Any]) -> list[Rule]:
+    """Per field, one probe per class of wrong value: another type (the first candidate a
+    server must refuse), `null` where the type has no null, a fraction where it is integer.
+    Each is kept only where a server must refuse it outside every undefined zone: `null` in
+    an optional field (A13), in alphaedge's model (A01) and in a prompt (A35) is not probed.
+    `null` goes in fields (a message's content), not in the items of a list."""
     out = []
     for where in _locations(op):
         kinds = constraints.location_types(op, where)
-        wrong, boolean = wrong_type_values(kinds)
+        wrongs, boolean = wrong_type_values(kinds)
         lab = label(where)
         shown = "/".join(sorted(kinds))
-        if wrong is not None:
+        title = f"{lab} is {shown}: a value of another type refused"
+        for wrong in wrongs:
             body = _put(op, basic, where, wrong)
-            title = f"{lab} is {shown}: a value of another type refused"
             rule = _refusal_rule(op, where, "type", f"type/{lab}/wrong", "wrong-type", body, title)
+            if rule is not None:
+                out.append(rule)
+                break
+        odd: list[tuple[str, Any]] = []
+        if "null" not in kinds and where[-1] != ITEM:  # a field, not each item of a list
+            odd.append(("null", None))
+        if "integer" in kinds and "number" not in kinds:
+            odd.append(("fraction", _fraction(basic, where)))
+        for name, value in odd:
+            body = _put(op, basic, where, value)
+            key = f"type/{lab}/{name}"
+            rule = _refusal_rule(op, where, "type", key, "wrong-type", body, title)
             if rule is not None:
                 out.append(rule)
         if boolean is not None:

@@ -273,9 +273,11 @@ class Engine:
         single = [p for p in fixed if load.BURST not in p.tags]
         # A burst must have the target alone, so the requests in flight drain before it
         # (slots left idle for up to one latency): at the start nothing is in flight yet.
-        # Under --max-requests the bursts, which feed one check, come last instead.
-        budgeted = self.budget.limit is not None
-        self.submit(single + bursts if budgeted else bursts + single)
+        # Under --max-requests the bursts, which feed one check, come last instead. (Two
+        # calls: `submit` queues a call's bursts after its single requests.)
+        first, then = (single, bursts) if self.budget.limit is not None else (bursts, single)
+        self.submit(first)
+        self.submit(then)
 
         replays_sdk = any(c.judge is sdk.sdk_parses for c in checks)
 

@@ -165,13 +165,33 @@ class Exchange:
             return False, f"body is not RFC 8259 JSON: {exc}; it starts with {text[:80]!r}"
 
     def describe(self) -> str:
-        """One line naming the request and what came back, for failure messages."""
+        """One line naming the request and what came back, for failure messages. A body
+        that is not JSON (a malformed-JSON probe) is shown as the text it is, never as a
+        Python bytes repr."""
         req = self.request
-        what = req.json_body if req.json_body is not None else (req.body or b"")[:120]
+        if req.json_body is not None:
+            what = json.dumps(req.json_body, default=repr)[:DESCRIBED_CHARS]
+        else:
+            what = body_as_text(req.body) if req.body else "(no body)"
         got = self.error or f"HTTP {self.status} {self.content_type or '(no content-type)'}"
         if self.error and self.status is not None:
             got = f"HTTP {self.status} {self.content_type or '(no content-type)'}, {self.error}"
-        return f"{req.method} {req.path} {json.dumps(what, default=repr)[:300]} -> {got}"
+        return f"{req.method} {req.path} {what} -> {got}"
+
+
+DESCRIBED_CHARS = 300  # of a request body in `Exchange.describe`
+# Control characters escaped, so a body shown in a one-line message stays on one line.
+_CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
+def body_as_text(raw: bytes, limit: int = DESCRIBED_CHARS) -> str:
+    """Bytes as a reader sees them: UTF-8 (U+FFFD where they are not), control characters
+    escaped, at most `limit` characters."""
+    return raw[: limit * 4].decode("utf-8", "replace")[:limit].translate(_CONTROL)
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,8 @@ OPTIONS: tuple[Option, ...] = (
 
 GROUP_HELP = (
     "LLM API conformance suite. It runs when any of --conformance, --target-url, --profile, "
-    "--model, --not-ready-model, --depth, --level, --report-dir or --baseline is given; the "
+    "--spec, --model, --not-ready-model, --depth, --level, --report-dir or --baseline is "
+    "given; the "
     "other options "
     "tune it, and every value is checked in every pytest run. Proxies: HTTPS_PROXY, "
     "HTTP_PROXY and NO_PROXY are honoured."

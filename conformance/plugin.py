@@ -173,7 +173,6 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if run is None:
         return None
     config.stash[_RUN] = run
-    _load_baseline(config)  # a bad --baseline is a usage error too: before any request
     if config.option.collectonly or not run.preflight:
         return None
     from conformance.startup import Preflight

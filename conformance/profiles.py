@@ -328,6 +328,48 @@ def _check_schemas(doc: _Doc) -> None:
             ) from None
 
 
+def _check_requests(doc: _Doc, ops: tuple[Operation, ...]) -> None:
+    """Each request schema has what the planner fills (model, and prompt or messages), and
+    every undefined zone (`x-conformance-undefined`) is well formed."""
+    from jsonschema.exceptions import SchemaError
+
+    from conformance.undefined import KEY, ZoneError, parse_zone
+
+    for op in ops:
+        where, schema = doc.deref(("components", "schemas", op.request_schema))
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        needed = ("model", "messages" if op.kind == "chat" else "prompt")
+        missing = [n for n in needed if not isinstance(properties, dict) or n not in properties]
+        if missing:
+            raise doc.error(
+                (*where, "properties"),
+                f"the request of operation {op.name!r} ({op.kind}) documents no "
+                f"{' and no '.join(missing)}: the suite's requests fill them",
+            )
+
+    def walk(node: Any, parts: tuple[str | int, ...], root: bool) -> None:
+        if isinstance(node, dict):
+            entries = node.get(KEY, [])
+            if not isinstance(entries, list):
+                raise doc.error((*parts, KEY), "a list of zones, each {ambiguity, ...}")
+            for j, entry in enumerate(entries):
+                try:
+                    parse_zone(entry, () if root else ("field",))
+                except (ZoneError, SchemaError) as exc:
+                    message = getattr(exc, "message", None) or str(exc)
+                    raise doc.error((*parts, KEY, j), message) from None
+            for key, value in node.items():
+                if key != KEY:
+                    walk(value, (*parts, key), False)
+        elif isinstance(node, list):
+            for j, value in enumerate(node):
+                walk(value, (*parts, j), False)
+
+    requests = {op.request_schema for op in ops}
+    for name, schema in (doc.at(("components", "schemas")) or {}).items():
+        walk(schema, ("components", "schemas", name), name in requests)
+
+
 def load(path: Path, shipped: bool) -> _Loaded:
     """Read one document into its profile; ProfileError (one line, with the place) if it
     cannot be one. A user's document is also checked deeply (every $ref, every schema)."""
@@ -369,6 +411,8 @@ def load(path: Path, shipped: bool) -> _Loaded:
         for i, value in enumerate(values):
             if value in values[:i]:
                 raise doc.error((BLOCK, "operations", i, key), f"{value!r} is listed twice")
+    if not shipped:
+        _check_requests(doc, ops)
     profile = Profile(
         name=name,
         spec_file=path.name,
@@ -445,6 +489,16 @@ class _Registry(Mapping[str, Profile]):
             self._documents[name] = loaded.document
             profiles[name] = loaded.profile
             return loaded.profile
+
+
+    def unregister(self, name: str) -> None:
+        """Forget a registered (not a shipped) profile: a test's or a long-lived caller's
+        cleanup, so one run's --spec documents do not leak into the next."""
+        with self._lock:
+            profile = self._all().get(name)
+            if profile is not None and not profile.shipped:
+                del self._all()[name]
+                del self._documents[name]
 
 
 PROFILES = _Registry()

@@ -118,6 +118,12 @@ def _zone(entry: Any, where: Where) -> Zone:
     return Zone(ambiguity, where, when=schema, unless=unless, note=note, _match=match)
 
 
+def parse_zone(entry: Any, where: Where) -> Zone:
+    """One `x-conformance-undefined` entry (`where`: its field, () on the request schema);
+    ZoneError when it is malformed (a user's document is checked with this when read)."""
+    return _zone(entry, where)
+
+
 @cache
 def zones(profile: str, schema_name: str) -> tuple[Zone, ...]:
     """Every zone the request schema declares, in document order."""

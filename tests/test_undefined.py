@@ -40,24 +40,36 @@ def test_every_zone_cites_a_defined_ambiguity(op: Operation) -> None:
 def test_the_zones_are_the_ones_the_ambiguities_describe() -> None:
     """A01 (model has a default), A10 (stream_options alone), A12, A13, A22 (empty content,
     content parts), A25 (empty prompt, every profile), A26 (max_tokens <= 0 where no
-    minimum is documented), A30 (gateway stream key), A34 (integers past 2**53)."""
+    minimum is documented), A30 (gateway stream key), A34 (integers past 2**53), A35 (forms
+    OpenAI takes: token and null prompts, prompt arrays and one stop string where the
+    document says string or list)."""
     rules = {(a, (), r) for a, r in RULES}
     assert _zones(COMPLETIONS) == rules | {
         ("A01", ("model",), "absent"),
+        ("A01", ("model",), "when"),
         ("A25", ("prompt",), "when"),
+        ("A35", ("prompt",), "when"),
         ("A26", ("max_tokens",), "when"),
     }
     assert _zones(CHAT) == rules | {
         ("A01", ("model",), "absent"),
+        ("A01", ("model",), "when"),
         ("A22", ("messages", ITEM, "content"), "when"),
         ("A26", ("max_tokens",), "when"),
     }
     assert _zones(GATEWAY) == rules | {
         ("A30", (), "when"),
         ("A25", ("prompt",), "when"),
+        ("A35", ("prompt",), "when"),
+        ("A35", ("stop",), "when"),
         ("A26", ("max_tokens",), "when"),
     }
-    assert _zones(COMPAT) == rules | {("A10", (), "when"), ("A25", ("prompt",), "when")}
+    assert _zones(COMPAT) == rules | {
+        ("A10", (), "when"),
+        ("A25", ("prompt",), "when"),
+        ("A35", ("prompt",), "when"),
+        ("A35", ("stop",), "when"),
+    }
 
 
 BASE: dict[Operation, dict[str, Any]] = {
@@ -91,6 +103,23 @@ CASES: list[tuple[Operation, dict[str, Any], set[str]]] = [
     (COMPAT, {"stream_options": {"include_usage": True}}, {"A10"}),
     (COMPAT, {"stream_options": {"include_usage": True}, "stream": False}, {"A10"}),
     (COMPAT, {"stream_options": {"include_usage": True}, "stream": True}, set()),
+    # A35: forms OpenAI's API takes; A01: a null model reads as a left-out one
+    (COMPLETIONS, {"prompt": [12345]}, {"A35"}),
+    (COMPLETIONS, {"prompt": [[1, 2], [3]]}, {"A35"}),
+    (COMPLETIONS, {"prompt": 12345}, {"A35"}),
+    (COMPLETIONS, {"prompt": None}, {"A35"}),
+    (COMPLETIONS, {"prompt": {"a": 1}}, set()),  # no reading takes it: a wrong type
+    (COMPLETIONS, {"prompt": [["a"]]}, set()),
+    (COMPLETIONS, {"prompt": ["a", 1]}, set()),  # text and token ids mixed: OpenAI refuses
+    (COMPLETIONS, {"model": None}, {"A01"}),
+    (CHAT, {"model": None}, {"A01"}),
+    (CHAT, {"messages": [{"role": "user", "content": None}]}, set()),
+    (COMPAT, {"prompt": ["a", "b"]}, {"A35"}),
+    (COMPAT, {"prompt": [1, 2]}, {"A35"}),
+    (COMPAT, {"stop": "x"}, {"A35"}),
+    (COMPAT, {"model": None}, set()),  # no default: a null model is a wrong type
+    (GATEWAY, {"prompt": ["a"]}, {"A35"}),
+    (GATEWAY, {"stop": "."}, {"A35"}),
 ]
 
 
@@ -140,4 +169,5 @@ def test_a_big_integer_excuses_verdicts_on_its_value_not_its_type() -> None:
     """RFC 8259 lets a parser read 2**60 as a nearby double: `n: -(2**60)` below the
     minimum may be served; a huge number where a string belongs must still be refused."""
     assert not undefined.must_refuse(COMPAT, {**BASE[COMPAT], "n": -(2**60)})
-    assert undefined.must_refuse(COMPAT, {**BASE[COMPAT], "prompt": 2**60})
+    # (not a prompt: an integer there is a token id to OpenAI, A35)
+    assert undefined.must_refuse(COMPAT, {**BASE[COMPAT], "model": 2**60})

@@ -63,6 +63,32 @@ def error_schemas(profile: str, path: str) -> dict[int, tuple[str, Level]]:
     return out
 
 
+@cache
+def levels_in(profile: str, schema_name: str) -> frozenset[Level]:
+    """The `x-level`s a component schema's nodes carry, refs followed: where no SHOULD
+    keyword is, a check of SHOULD keywords would judge nothing."""
+    out: set[Level] = set()
+    seen: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref not in seen:
+                seen.add(ref)
+                walk(spec.resolve(profile, {"$ref": ref}))
+            if node.get("x-level") in ("MUST", "SHOULD"):
+                out.add(node["x-level"])
+            for key, value in node.items():
+                if key != "$ref":
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec.component(profile, schema_name))
+    return frozenset(out)
+
+
 def response_level(op: Operation) -> Level:
     """The level of the operation's documented 200 answer (SHOULD only where it says so)."""
     item = spec.load_spec(op.profile)["paths"][op.path]

@@ -214,14 +214,60 @@ def _requested_models(answer: Answer | Exchange) -> list[str]:
     return [m for m in model or [] if isinstance(m, str)] if isinstance(model, list) else []
 
 
+# What may follow a requested model name in the name of the model used: "gpt-4" answered as
+# "gpt-4-0613" (OpenAI's dated snapshot), "llama3" as "llama3:latest" (a tag), "org/model"
+# as "org/model@main" (a revision) or "org/model/q4" (a variant path).
+RESOLUTION_SEPARATORS = "-@:/"
+
+
+def names_model(named: Any, requested: str) -> bool:
+    """An answer's `model` names the requested model: the same string, or the requested
+    string followed by one of RESOLUTION_SEPARATORS and at least one more character.
+
+    Why not byte equality: the documents ask for "the model used" (000, 001, 002, 003), and
+    a server that resolves an alias answers with what it resolved it to (OpenAI answers
+    "gpt-4" with "gpt-4-0613"; `transformers serve` "interop/tiny-llama" with
+    "interop/tiny-llama@main"). Any other string names a different model: "gpt-4o" for
+    "gpt-4" (no separator), "gpt-4-" (nothing after it), "other-model", a prefix of the name.
+    """
+    if not isinstance(named, str):
+        return False
+    if named == requested:
+        return True
+    rest = named[len(requested) :]
+    return named.startswith(requested) and len(rest) >= 2 and rest[0] in RESOLUTION_SEPARATORS
+
+
+def _one_per_model(got: list[Any], wanted: list[str]) -> bool:
+    """Each requested model is named by its own choice (`names_model`), and no choice is
+    left over: a matching of choices to requested models (augmenting paths; lists are
+    short), so "gpt-4" and "gpt-4-32k" are each matched however the choices are ordered."""
+    if len(got) != len(wanted):
+        return False
+    owner: dict[int, int] = {}  # choice index -> requested index
+
+    def assign(w: int, seen: set[int]) -> bool:
+        for c, named in enumerate(got):
+            if c in seen or not names_model(named, wanted[w]):
+                continue
+            seen.add(c)
+            if c not in owner or assign(owner[c], seen):
+                owner[c] = w
+                return True
+        return False
+
+    return all(assign(w, set()) for w in range(len(wanted)))
+
+
 def choice_per_model(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """gateway: one choice per requested model, each naming its model."""
+    """gateway: one choice per requested model, each naming its model ("The name of the
+    model that was used to generate this choice": the name, or its resolution, `names_model`)."""
     all_answers = [a for a in answers(exchanges) if a.complete]
     findings = []
     for answer in all_answers:
         wanted = _requested_models(answer)
         got = [c.model for c in answer.choices]
-        if sorted(map(str, got)) != sorted(wanted):
+        if not _one_per_model(got, wanted):
             findings.append(
                 Finding(
                     f"one choice per requested model {shown(wanted)}",
@@ -233,25 +279,31 @@ def choice_per_model(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
 
 
 def model_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """The answer names the model that was asked for; a streamed one, on every chunk (a client
-    reading only the stream learns the model from the chunks)."""
+    """The answer names the model used for it: the requested name or a resolution of it
+    (`names_model`: "gpt-4" answered as "gpt-4-0613" passes, "other-model" fails); a streamed
+    one, on every chunk (a client reading only the stream learns the model from the chunks)."""
     plain = [a for a in answers(exchanges) if not a.streamed]
     streams = stream_answers(exchanges)
     findings = []
     for answer in plain:
         wanted = _requested_models(answer)
         named = answer.models[0] if answer.models else None
-        if answer.models and len(wanted) == 1 and named != wanted[0]:
-            findings.append(Finding(f"model {shown(wanted[0])}", shown(named), answer.exchange))
+        if answer.models and len(wanted) == 1 and not names_model(named, wanted[0]):
+            expected = f"model {shown(wanted[0])} (or a resolution of it)"
+            findings.append(Finding(expected, shown(named), answer.exchange))
     for ex in streams:
         wanted = _requested_models(ex)
         if len(wanted) != 1:
             continue
         for index, chunk in view(ex).chunks:
-            if isinstance(chunk, dict) and "model" in chunk and chunk["model"] != wanted[0]:
+            if (
+                isinstance(chunk, dict)
+                and "model" in chunk
+                and not names_model(chunk["model"], wanted[0])
+            ):
                 findings.append(
                     Finding(
-                        f"model {shown(wanted[0])} on every chunk",
+                        f"model {shown(wanted[0])} (or a resolution of it) on every chunk",
                         f"event {index} names {shown(chunk['model'])}",
                         ex,
                     )

@@ -148,16 +148,17 @@ def stream_answers(exchanges: Sequence[Exchange]) -> list[Exchange]:
 
 
 def content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """`stream: true` is answered 2xx as `text/event-stream`."""
-    if not exchanges:
-        return Skip("no streamed request was sent")
+    """A `stream: true` request that is served (2xx) is served as `text/event-stream`.
+
+    Only served answers are judged: a refused or failed streamed request is not a content
+    type problem, it is `shape/positive-accepted`'s finding (which reads streamed requests
+    too), and counting it here as well reported one refusal under three names."""
+    served = [ex for ex in exchanges if ex.status is not None and 200 <= ex.status < 300]
+    if not served:
+        return no_stream(exchanges, "2xx answer to a streamed request")
     findings = []
-    for ex in exchanges:
-        if ex.error and ex.status is None:
-            findings.append(Finding("a 2xx text/event-stream answer", ex.error, ex))
-        elif ex.status is None or not 200 <= ex.status < 300:
-            findings.append(Finding("a 2xx text/event-stream answer", f"HTTP {ex.status}", ex))
-        elif ex.content_type != "text/event-stream":
+    for ex in served:
+        if ex.content_type != "text/event-stream":
             # A 2xx stream cut off after its headers is `framing`'s finding, not this one's.
             findings.append(
                 Finding(
@@ -205,8 +206,22 @@ def chunks_are_json(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if streams else no_stream(exchanges)
 
 
+def _keyword_words(node: Any) -> str:
+    """The words the spec cites for the schema node whose keyword failed (its x-convention
+    for a SHOULD node, else its x-source): the rule each chunk-schema finding rests on."""
+    if not isinstance(node, dict):
+        return ""
+    if node.get("x-convention"):
+        return f"; OpenAI convention: {node['x-convention']}"
+    source = node.get("x-source")
+    if isinstance(source, dict) and source.get("words"):
+        return f"; {source.get('document', '')}: {source['words']}"
+    return ""
+
+
 def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Every JSON chunk validates against the chunk schema of the spec."""
+    """Every JSON chunk validates against the chunk schema of the spec; each finding names
+    the words of the keyword that failed (the check's own words cover the chunk as a whole)."""
     assert ctx.op.chunk_schema
     validator = spec.validator(ctx.op.profile, ctx.op.chunk_schema)
     streams = stream_answers(exchanges)
@@ -215,9 +230,8 @@ def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
         for index, chunk in view(ex).chunks:
             for err in list(validator.iter_errors(chunk))[:2]:
                 where = "/".join(map(str, err.absolute_path)) or "(top level)"
-                findings.append(
-                    Finding(f"event {index}: {ctx.op.chunk_schema} at {where}", err.message, ex)
-                )
+                expected = f"event {index}: {ctx.op.chunk_schema} at {where}"
+                findings.append(Finding(expected + _keyword_words(err.schema), err.message, ex))
             if len(findings) >= 6:
                 break
     return findings if streams else no_stream(exchanges)

@@ -18,6 +18,7 @@ from random import getrandbits
 from typing import Any
 
 from conformance.mock import faults as F
+from conformance.mock import variants as V
 from conformance.mock.config import MockConfig
 from conformance.mock.generation import Generated, generate
 from conformance.mock.params import Params
@@ -100,7 +101,11 @@ def _object(name: str, config: MockConfig) -> str:
 
 
 def _model(name: str, config: MockConfig) -> str:
-    return name + F.WRONG_MODEL_SUFFIX if "model-wrong" in config.faults else name
+    """The model an answer names: the requested one, a resolution of it (model-resolved:
+    "gpt-4" -> "gpt-4-2025-01-01", as OpenAI names a dated snapshot), or another (model-wrong)."""
+    if "model-wrong" in config.faults:
+        return F.WRONG_MODEL
+    return name + V.RESOLVED_MODEL_SUFFIX if config.variant("model-resolved") else name
 
 
 def _usage(prompt: int, completion: int, config: MockConfig) -> dict[str, Any]:

@@ -65,6 +65,8 @@ FAULTS: dict[str, str] = {
     # request typing and errors
     "bool-as-number": "booleans accepted where numbers belong (temperature: true served as 1)",
     "wrong-type-accepted": "strings accepted where numbers belong",
+    "null-content-served": "a chat message with content null is served (as empty)",
+    "fractional-integer-served": "a fractional number is served where an integer belongs (16.5)",
     "missing-field-500": "a missing required field is answered 500",
     "malformed-json-500": "malformed JSON is answered 500 with an HTML body",
     "compat-400-not-422": "compat validation errors answered 400 instead of 422",
@@ -111,7 +113,9 @@ BOUND_FAULTS: dict[str, tuple[str, frozenset[str]]] = {
     "bound-model-min-items": ("model", frozenset({"minItems"})),
 }
 
-WRONG_MODEL_SUFFIX = "-snapshot-0000"
+# model-wrong answers this name: no resolution of any requested one (the requested name plus
+# "-2025-01-01" is legal: variant model-resolved; semantics.names_model states the rule)
+WRONG_MODEL = "conformance-mock-other-model"
 STALE_SECONDS = 86_400
 HUGE_BODY_BYTES = 20 * 1024 * 1024
 INVALID_UTF8 = b"\xc3\x28\xff"  # a broken 2-byte sequence and a byte never valid in UTF-8

@@ -214,6 +214,10 @@ def _dropper(config: MockConfig) -> Leaf | None:
         tests.append(_type_test(bool))
     if config.has("wrong-type-accepted"):
         tests.append(_type_test(str))
+    if config.has("null-content-served"):
+        tests.append(_null_content)
+    if config.has("fractional-integer-served"):
+        tests.append(_fraction_for_integer)
     if not tests:
         return None
     return lambda error: any(test(error) for test in tests)
@@ -235,6 +239,25 @@ def _type_test(kind: type) -> Leaf:
         return bool(names & _NUMERIC)
 
     return test
+
+
+def _null_content(error: ValidationError) -> bool:
+    """null-content-served: the type error of a `content: null` (a message's content)."""
+    path = tuple(error.absolute_path)
+    return error.validator == "type" and error.instance is None and path[-1:] == ("content",)
+
+
+def _fraction_for_integer(error: ValidationError) -> bool:
+    """fractional-integer-served: the type error of 16.5 where the type is integer only."""
+    value, expected = error.instance, error.validator_value
+    names = set(expected) if isinstance(expected, list) else {expected}
+    return (
+        error.validator == "type"
+        and isinstance(value, float)
+        and not value.is_integer()
+        and "integer" in names
+        and "number" not in names
+    )
 
 
 def _droppable(error: ValidationError, drop: Leaf) -> bool:

@@ -22,6 +22,7 @@ VARIANTS: dict[str, str] = {
     "nondeterministic": "text varies between identical requests at temperature 0 (not with a seed)",
     "short-answers": "an answer about to pass max_tokens ends one token early, finish_reason stop",
     "gzip": "answers and streams gzip-compressed when the client accepts gzip (streams per event)",
+    "model-resolved": "answers name the model used, the requested one resolved: gpt-4-2025-01-01",
 }
 
 EXTRA_TOP: dict[str, Any] = {
@@ -29,6 +30,8 @@ EXTRA_TOP: dict[str, Any] = {
     "x_mock_extra": {"served_by": "conformance-mock", "tags": ["variant", "extra-fields"]},
 }
 EXTRA_CHOICE: dict[str, Any] = {"x_mock_choice_extra": 1}
+# model-resolved: what follows the requested name in the model named by answers and chunks
+RESOLVED_MODEL_SUFFIX = "-2025-01-01"
 
 # Sizes of the pieces sse-tiny-pieces writes, cycled: 1-3 bytes, so multi-byte UTF-8
 # characters are split across pieces.

@@ -1,5 +1,6 @@
 """A 2xx event stream cut after its headers is `framing`'s finding, not `content_type`'s;
-a non-2xx answer to `stream: true` stays `content_type`'s; rejections word any-4xx as '4xx'.
+a non-2xx answer to `stream: true` (or none) is `positive-accepted`'s, not `content_type`'s
+(issue 9: one refusal was reported under three names); rejections word any-4xx as '4xx'.
 
 The exchanges are built by hand: what matters is the exact combination of status, headers,
 body and transport error that a real server produced when it hung up mid-stream.
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from conformance.checks import rejections, stream
+from conformance.checks import rejections, shapes, stream
 from conformance.checks.base import Context, Finding, Judge, Outcome, Skip
 from conformance.exchange import EndedBy, Exchange, Request
 from conformance.profiles import PROFILES
@@ -94,7 +95,7 @@ def test_a_stream_that_ran_out_of_time_is_not_called_broken() -> None:
 
 @pytest.mark.parametrize("timed_out", [False, True], ids=["answered", "timed-out"])
 @pytest.mark.parametrize("content_type", ["text/event-stream", "application/json"])
-def test_a_non_2xx_answer_to_a_stream_request_is_content_types_finding(
+def test_a_non_2xx_answer_to_a_stream_request_is_positive_accepteds_finding(
     content_type: str, timed_out: bool
 ) -> None:
     ex = _exchange(
@@ -104,18 +105,27 @@ def test_a_non_2xx_answer_to_a_stream_request_is_content_types_finding(
         error="timed out (ReadTimeout) after 2.0 s" if timed_out else None,
         timed_out=timed_out,
     )
-    findings = _findings(stream.content_type([ex], CTX))
-    assert [(f.expected, f.actual) for f in findings] == [
-        ("a 2xx text/event-stream answer", "HTTP 503")
-    ]
-    # framing judges only 2xx event streams: nothing of its own to say here.
+    findings = _findings(shapes.positive_accepted([ex], CTX))
+    assert [f.expected for f in findings] == ["a 2xx answer to a request the spec says is valid"]
+    assert findings[0].actual.startswith(ex.error or "HTTP 503")
+    # content-type and framing judge only 2xx answers: nothing of their own to say here.
+    skipped = stream.content_type([ex], CTX)
+    assert isinstance(skipped, Skip) and "1 x HTTP 503" in skipped.reason
     assert isinstance(stream.framing([ex], CTX), Skip)
 
 
-def test_no_answer_at_all_is_content_types_finding() -> None:
+def test_no_answer_at_all_is_positive_accepteds_finding() -> None:
     ex = _exchange(None, content_type=None, body=b"", error=CUT)
-    findings = _findings(stream.content_type([ex], CTX))
-    assert [(f.expected, f.actual) for f in findings] == [("a 2xx text/event-stream answer", CUT)]
+    findings = _findings(shapes.positive_accepted([ex], CTX))
+    assert [(f.expected, f.actual) for f in findings] == [
+        ("a 2xx answer to a request the spec says is valid", CUT)
+    ]
+    assert isinstance(stream.content_type([ex], CTX), Skip)
+
+
+def test_a_2xx_stream_cut_after_its_status_is_not_positive_accepteds_finding() -> None:
+    """Once the 2xx status came, the request was served: the cut is the stream checks'."""
+    assert _findings(shapes.positive_accepted([_exchange(200, error=CUT)], CTX)) == []
 
 
 def _rejection_label(wanted: tuple[int, ...]) -> list[str]:

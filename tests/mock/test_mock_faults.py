@@ -274,6 +274,8 @@ _SERVED_IF = {
     "bound-model-min-items": (GATEWAY, body_for("gateway", model=[])),
     "bool-as-number": (COMPAT, body_for("compat", temperature=True)),
     "wrong-type-accepted": (COMPAT, body_for("compat", temperature="0.5")),
+    "null-content-served": (CHAT, body_for("chat", messages=[{"role": "user", "content": None}])),
+    "fractional-integer-served": (COMPAT, body_for("compat", max_tokens=16.5)),
     "unknown-model-200": (GATEWAY, body_for("gateway", model=["gpt-4", "no-such-model"])),
     "not-ready-served": (COMPAT, body_for("compat", model="not-ready-model")),
 }

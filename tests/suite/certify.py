@@ -10,7 +10,7 @@ from conformance.config import RunConfig, parse_models
 from conformance.engine import Engine
 from conformance.exchange import Limits
 from conformance.mock.process import MockProcess
-from conformance.profiles import PROFILE_NAMES
+from conformance.profiles import PROFILE_NAMES, PROFILES
 from conformance.results import CheckResult
 
 API_KEY = "sk-selftest-0123456789abcdef"
@@ -42,10 +42,24 @@ def certify(config: RunConfig) -> list[CheckResult]:
 
 
 def certify_mock(
-    faults: Sequence[str] = (), variants: Sequence[str] = (), **overrides: object
+    faults: Sequence[str] = (),
+    variants: Sequence[str] = (),
+    specs: Sequence[str] = (),
+    **overrides: object,
 ) -> list[CheckResult]:
-    with MockProcess(faults=list(faults), variants=list(variants), api_key=API_KEY) as mock:
-        return certify(config_for(mock.url, **overrides))
+    """The whole suite against a mock with these faults and variants; with `specs`, a mock
+    serving those documents' profiles (and only those are certified)."""
+    names = tuple(PROFILES.register(path).name for path in specs)
+    if names:
+        overrides = {"profiles": names, "models": parse_models([], names), **overrides}
+    try:
+        with MockProcess(
+            faults=list(faults), variants=list(variants), api_key=API_KEY, specs=list(specs)
+        ) as mock:
+            return certify(config_for(mock.url, **overrides))
+    finally:
+        for name in names:
+            PROFILES.unregister(name)
 
 
 def failing(results: Sequence[CheckResult]) -> list[str]:
