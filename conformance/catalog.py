@@ -45,9 +45,13 @@ def _words_table() -> dict[str, Any]:
 
 
 def render(entry: dict[str, str]) -> str:
-    """`file: words (note)` for a quotation, `OpenAI convention: ...` for a convention."""
+    """`file: words (note)` for a quotation, `OpenAI convention: ...` for a convention, the
+    standard's own name and rule for one a published standard makes (an RFC is not an OpenAI
+    convention)."""
     if "convention" in entry:
         return f"{CONVENTION}: {entry['convention']}"
+    if "standard" in entry:
+        return entry["standard"]
     text = f"{_words_table()['documents'][entry['doc']]}: {entry['words']}"
     return text + (f" ({entry['note']})" if entry.get("note") else "")
 
@@ -83,8 +87,9 @@ def words(name: str, op: Operation, group: str | None = None) -> tuple[str, ...]
     for key in keys:
         table = _words_table()["checks"].get(key, {})
         for scope in (f"{op.profile}/{op.name}", op.profile, "*"):
-            if scope in table and (profile.shipped or "convention" in table[scope]):
-                return (render(table[scope]),)
+            entry = table.get(scope)
+            if entry and (profile.shipped or {"convention", "standard"} & entry.keys()):
+                return (render(entry),)
     if not profile.shipped:
         return (f"{profile.spec_file}: its own document (it gives no x-conformance words "
                 f"for {name})",)  # fmt: skip

@@ -93,10 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_diff(args: argparse.Namespace) -> int:
+    from conformance.report import load
     from conformance.report.diff import compare, format_text
-    from conformance.report.model import load_report_file
 
-    result = compare(load_report_file(args.old), load_report_file(args.new))
+    result = compare(load(args.old), load(args.new))
     if args.json:
         doc = {**result.to_dict(), "regression": bool(result.regressed)}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
@@ -106,9 +106,8 @@ def _run_diff(args: argparse.Namespace) -> int:
 
 
 def _run_matrix(args: argparse.Namespace) -> int:
-    from conformance.report import atomic_write
+    from conformance.report import atomic_write, load
     from conformance.report.matrix import render
-    from conformance.report.model import load_report_file
 
     names = None
     if args.names is not None:
@@ -118,7 +117,7 @@ def _run_matrix(args: argparse.Namespace) -> int:
                 f"conformance matrix: --names has {len(names)} names for "
                 f"{len(args.reports)} reports (give one non-empty name per report)"
             )
-    reports = [load_report_file(path) for path in args.reports]
+    reports = [load(path) for path in args.reports]
     try:
         atomic_write(args.output, render(reports, names))
     except OSError as exc:
@@ -132,6 +131,7 @@ def _run_matrix(args: argparse.Namespace) -> int:
 def _run_rejudge(args: argparse.Namespace) -> int:
     from conformance import baseline, rejudge
     from conformance.report import write_reports
+    from conformance.report.text import verdict_of
 
     try:
         accepted = baseline.load(args.baseline) if args.baseline else None
@@ -142,7 +142,7 @@ def _run_rejudge(args: argparse.Namespace) -> int:
         sys.stdout.write(line + "\n")
     report = result.report
     for profile in report.profiles:
-        sys.stdout.write(f"{profile}: {report.verdict_line(profile)}\n")
+        sys.stdout.write(verdict_of(report, profile).summary + "\n")
     if args.report_dir is not None:
         try:
             paths = write_reports(report, args.report_dir, secrets=result.recording.placeholders)
@@ -160,11 +160,10 @@ def _run_rejudge(args: argparse.Namespace) -> int:
 
 def _run_baseline(args: argparse.Namespace) -> int:
     from conformance import baseline
-    from conformance.report import atomic_write
-    from conformance.report.model import load_report_file
+    from conformance.report import atomic_write, load
 
     source = args.report / "report.json" if args.report.is_dir() else args.report
-    report = load_report_file(source)
+    report = load(source)
     entries = baseline.from_report(report)
     text = baseline.render(entries, report, as_json=args.output.suffix.lower() == ".json")
     try:
@@ -193,7 +192,7 @@ def _run_mock(argv: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `conformance` console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    from conformance.report.model import ReportFileError
+    from conformance.report import ReportFileError
 
     try:
         if args_list and args_list[0] == "mock":

@@ -416,7 +416,8 @@ class CheckItem(pytest.Item):
     def __init__(self, *, check: Check, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.check = check
-        self.add_marker(pytest.mark.xdist_group(f"{check.op.profile}/{check.op.name}"))
+        if self.config.pluginmanager.has_plugin("xdist"):  # else an unknown mark: a warning
+            self.add_marker(pytest.mark.xdist_group(f"{check.op.profile}/{check.op.name}"))
         self.add_marker(pytest.mark.conformance_check)
 
     def runtest(self) -> None:
@@ -594,7 +595,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     report = suite.stash_report if suite is not None else None
     if suite is None or report is None:
         return
-    from conformance.report.text import cost_lines, verdict_text
+    from conformance.report.text import cost_lines, verdict_of
     from conformance.run_report import format_result
 
     tr = terminalreporter
@@ -606,11 +607,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             tr.write_line(format_result(result))
     tr.section("conformance")
     for profile in report.profiles:
-        c = report.counts(profile)
-        tr.write_line(
-            f"{profile}: {verdict_text(report, profile)} "
-            f"({c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip)"
-        )
+        tr.write_line(verdict_of(report, profile).summary)
     if report.status != "completed":
         tr.write_line(
             f"run status: {report.status}" + (f": {report.error}" if report.error else "")

@@ -449,6 +449,13 @@ class _Registry(Mapping[str, Profile]):
             if self._profiles is None:
                 loaded = [load(p, shipped=True) for p in sorted(specs_dir().glob("*.yaml"))]
                 loaded.sort(key=lambda d: (d.profile.order, d.profile.name))
+                names = [d.profile.name for d in loaded]
+                for i, d in enumerate(loaded):
+                    if d.profile.name in names[:i]:
+                        raise ProfileError(
+                            f"{d.profile.spec_path}: /{BLOCK}/profile: {d.profile.name!r} is "
+                            "the name of another shipped document too"
+                        )
                 self._documents = {d.profile.name: d.document for d in loaded}
                 self._profiles = {d.profile.name: d.profile for d in loaded}
             return self._profiles
@@ -489,7 +496,6 @@ class _Registry(Mapping[str, Profile]):
             self._documents[name] = loaded.document
             profiles[name] = loaded.profile
             return loaded.profile
-
 
     def unregister(self, name: str) -> None:
         """Forget a registered (not a shipped) profile: a test's or a long-lived caller's

@@ -18,7 +18,6 @@ reason per check; a check that read an answer the recording had to cut (past
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -249,16 +248,13 @@ def rejudge(source: Path, baseline: Baseline | None = None) -> Rejudged:
 def _recorded_report(path: Path | None) -> tuple[RunReport | None, str | None]:
     if path is None:
         return None, None
-    from conformance.report.model import ReportFileError, load_report_file
+    from conformance.report import ReportFileError, load
 
     try:
-        report = load_report_file(path)
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (ReportFileError, OSError, ValueError) as exc:
+        report = load(path)
+    except ReportFileError as exc:
         raise RejudgeError(str(exc)) from None
-    named = (
-        raw.get("recording", {}).get("sha256") if isinstance(raw.get("recording"), dict) else None
-    )
+    named = (report.recording or {}).get("sha256")
     return report, (str(named) if named else None)
 
 

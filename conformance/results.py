@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+# The shape of report.json, published as conformance/report/schema/report.schema.json.
+# 2 added hint, not_certified, recording, baseline, cost, Evidence.arrival and the statuses
+# preflight-failed and budget-reached. A field added here is a new version (and a schema edit).
+SCHEMA_VERSION = 2
 
 Verdict = Literal["pass", "fail", "warn", "skip"]
 Level = Literal["MUST", "SHOULD"]

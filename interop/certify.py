@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.report import ReportFileError, load
 from interop import home
 from interop.process import RunState
 from interop.record import redact_text
@@ -139,7 +140,10 @@ def run_suite(
     text = path.read_text(encoding="utf-8")
     if state.api_key and state.api_key in text:
         raise CertifyError(f"{path} contains the API key; not using it")
-    report: dict[str, Any] = json.loads(text)
+    try:  # the one report loader: checked against the published report.schema.json
+        report: dict[str, Any] = load(path).to_dict()
+    except ReportFileError as exc:
+        raise CertifyError(str(exc)) from None
     if report.get("status") != "completed":
         raise CertifyError(
             f"the run did not complete: {report.get('status')}: {report.get('error')}"

@@ -75,11 +75,27 @@ def test_both_tolerated_faults_together_are_not_a_refusal(op: Operation) -> None
     assert not _refused(op, body)
 
 
-@pytest.mark.parametrize("op", OPS, ids=OP_IDS)
-def test_null_in_a_required_field_must_be_refused(op: Operation) -> None:
-    required = "messages" if op.kind == "chat" else "prompt"
-    body = _invalid(op, {**_valid(op), required: None})
+NULL_REFUSED = [  # a required field no reading lets be null
+    (CHAT, "messages", None),
+    (CHAT, "messages", [{"role": "user", "content": None}]),
+    (COMPAT, "model", None),
+    (ALPHAEDGE[0], "prompt", [None]),
+]
+
+
+@pytest.mark.parametrize(("op", "field", "value"), NULL_REFUSED, ids=repr)
+def test_null_in_a_required_field_must_be_refused(op: Operation, field: str, value: Any) -> None:
+    body = _invalid(op, {**_valid(op), field: value})
     assert _refused(op, body)
+
+
+@pytest.mark.parametrize("op", [*ALPHAEDGE[:1], COMPAT], ids=["alphaedge/completions", "compat"])
+def test_a_null_prompt_is_not_a_refusal(op: Operation) -> None:
+    """OpenAI's prompt is nullable, with a default (A35); alphaedge's model reads as left
+    out (A01)."""
+    assert not _refused(op, _invalid(op, {**_valid(op), "prompt": None}))
+    if op.profile == "alphaedge":
+        assert not _refused(op, _invalid(op, {**_valid(op), "model": None}))
 
 
 @pytest.mark.parametrize("op", OPS, ids=OP_IDS)

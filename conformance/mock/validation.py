@@ -127,7 +127,8 @@ def _zone_problems(op: Operation, body: Any, config: MockConfig) -> list[Problem
     if any(not undefined.explained(op, body, e) for e in validator.iter_errors(body)):
         return problems
     for zone in undefined.zones(op.profile, op.request_schema):
-        if zone.absent and len(zone.where) == 1 and zone.where[0] not in body:
+        # left out, or null (A01: a null model reads as a left-out one)
+        if zone.absent and len(zone.where) == 1 and body.get(zone.where[0]) is None:
             default = default_of(op.profile, op.request_schema, zone.where[0])
             if default is not None:
                 body[zone.where[0]] = default

@@ -1,6 +1,7 @@
 """Certification report writers: report.json, report.html, junit.xml, summary.md.
 
-`write_reports` is the one entry point the pytest plugin calls at the end of a run. Each
+`write_reports` is the one entry point the pytest plugin calls at the end of a run; `load`
+is the one way to read a report.json back (checked against its published JSON Schema). Each
 file is written to a temporary name and renamed into place, so a CI job that uploads the
 directory never publishes half a report, and an older complete report is only ever replaced
 by a newer complete one.
@@ -18,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance.report import html, json_writer, junit, markdown
+from conformance.report.loader import ReportFileError, load
 from conformance.report.model import clean_report
 from conformance.report.scrub import Scrubber
 from conformance.results import RunReport
 
-__all__ = ["FILES", "atomic_write", "write_reports"]
+__all__ = ["FILES", "ReportFileError", "atomic_write", "load", "write_reports"]
 
 FINAL_PASS_MIN = 8
 

@@ -10,35 +10,27 @@ every verdict one of the four known ones.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from conformance.report.scrub import Scrubber
 from conformance.results import (
     SCHEMA_VERSION,
     CheckResult,
     Evidence,
     FindingRecord,
     RunReport,
+    Verdict,
 )
 
-KNOWN_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
-VERDICTS = ("pass", "fail", "warn", "skip")
-STATUSES = ("completed", "interrupted", "target-failed", "preflight-failed", "budget-reached")
+VERDICTS: tuple[str, ...] = get_args(Verdict)
 _MAX_DEPTH = 32
 _SENSITIVE_OPTION_WORDS = frozenset(
     {"key", "apikey", "token", "secret", "password", "passwd", "authorization", "credentials"}
 )
 
 Clean = Callable[[str], str]
-
-
-class ReportFileError(Exception):
-    """A report.json that cannot be read; the message is one line for the person."""
 
 
 def _tree(value: Any, clean: Clean, depth: int = 0) -> Any:
@@ -220,26 +212,3 @@ def clean_report(report: RunReport | Mapping[str, Any], clean: Clean) -> RunRepo
         baseline=_tree(data["baseline"], clean) if _dict(data.get("baseline")) else None,
         cost=_tree(data["cost"], clean) if _dict(data.get("cost")) else None,
     )
-
-
-def load_report_file(path: Path) -> RunReport:
-    """Read a report.json for `diff` / `matrix`; any problem becomes a ReportFileError."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ReportFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ReportFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ReportFileError(f"{path}: not a JSON report ({_safe_str(exc)[:200]})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-        raise ReportFileError(f"{path}: not a conformance report.json (no 'results' list)")
-    version = data.get("schema_version")
-    if version not in KNOWN_SCHEMA_VERSIONS or isinstance(version, bool):
-        known = ", ".join(str(v) for v in sorted(KNOWN_SCHEMA_VERSIONS))
-        raise ReportFileError(
-            f"{path}: schema_version {version!r} is not one this version reads (knows: {known})"
-        )
-    return clean_report(data, Scrubber())

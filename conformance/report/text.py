@@ -6,7 +6,10 @@ what a run means.
 
 from __future__ import annotations
 
-from conformance.results import CheckResult, Evidence, FindingRecord, RunReport
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from conformance.results import CheckResult, Evidence, FindingRecord, RunReport, Verdict
 
 # The order a person reads a profile in: shape first, transport details last.
 AREAS = ("shape", "bounds", "errors", "semantics", "stream", "http")
@@ -75,9 +78,55 @@ def certified(report: RunReport, profile: str) -> bool:
 
 def verdict_text(report: RunReport, profile: str) -> str:
     """The verdict line with its caveat, for places that have room for one string."""
+    return verdict_of(report, profile).text
+
+
+Worst = Literal["fail", "incomplete", "warn", "pass"]
+
+
+@dataclass(frozen=True)
+class ProfileVerdict:
+    """Everything every view says about one profile's outcome, decided here once: the
+    page's badge colour, the matrix cell, the console and the JUnit property agree."""
+
+    profile: str
+    line: str  # RunReport.verdict_line: "conformant", "not conformant: ...", "not certified: ..."
+    caveat: str  # verdict_caveat: why a certification is incomplete, or ""
+    worst: Worst  # fail > incomplete > warn > pass
+    counts: dict[str, int]
+
+    @property
+    def text(self) -> str:
+        """The line with its caveat, for places with room for one string."""
+        return f"{self.line} ({self.caveat})" if self.caveat else self.line
+
+    @property
+    def tally(self) -> str:
+        """ "3 pass, 1 fail, 0 warn, 2 skip"."""
+        return ", ".join(f"{self.counts.get(k, 0)} {k}" for k in get_args(Verdict))
+
+    @property
+    def summary(self) -> str:
+        """The summary line: "alphaedge: not conformant: 1 MUST failure (3 pass, ...)"."""
+        return f"{self.profile}: {self.text} ({self.tally})"
+
+
+def verdict_of(report: RunReport, profile: str) -> ProfileVerdict:
+    """The profile's verdict. Worst: any failed check is "fail" (whatever its level says);
+    a verdict that is not a certification, or one from a run that did not complete, is
+    "incomplete"; then "warn" when a check warned; else "pass"."""
+    counts = report.counts(profile)
     caveat = verdict_caveat(report, profile)
-    line = report.verdict_line(profile)
-    return f"{line} ({caveat})" if caveat else line
+    worst: Worst = (
+        "fail"
+        if counts["fail"]
+        else "incomplete"
+        if caveat or not certified(report, profile)
+        else "warn"
+        if counts["warn"]
+        else "pass"
+    )
+    return ProfileVerdict(profile, report.verdict_line(profile), caveat, worst, counts)
 
 
 def summary_message(result: CheckResult) -> str:

@@ -108,22 +108,16 @@ def test_a_bad_baseline_is_one_line_before_any_request(
 
 
 def test_baseline_of_a_json_output_is_json(tmp_path: Path) -> None:
-    report = {
-        "target_url": "http://127.0.0.1:1",
-        "profiles": ["alphaedge"],
-        "options": {},
-        "suite_version": "0",
-        "specs": {},
-        "started_at": "",
-        "finished_at": "2026-01-02T00:00:00+00:00",
-        "schema_version": 1,
-        "results": [
-            {"id": "a/b/c/fails", "verdict": "fail", "reason": "why", "level": "MUST"},
-            {"id": "a/b/c/warns", "verdict": "warn", "reason": "advice", "level": "SHOULD"},
-            {"id": "a/b/c/passes", "verdict": "pass", "level": "MUST"},
-        ],
-    }
-    (tmp_path / "report.json").write_text(json.dumps(report))
+    from conformance.report import write_reports
+    from tests.report.report_builders import base_report, check
+
+    report = base_report(finished_at="2026-01-02T00:00:00+00:00")  # a valid report.json
+    report.results = [
+        check("a/b/c/fails", "fail", reason="why"),
+        check("a/b/c/warns", "warn", level="SHOULD", reason="advice"),
+        check("a/b/c/passes", "pass"),
+    ]
+    write_reports(report, tmp_path)
     assert main(["baseline", str(tmp_path / "report.json"), "-o", str(tmp_path / "b.json")]) == 0
     written = json.loads((tmp_path / "b.json").read_text())
     assert set(written) == {"a/b/c/fails", "a/b/c/warns"}

@@ -51,12 +51,21 @@ ONLY_IN_A_ZONE: dict[str, tuple[str, dict[str, Any]]] = {
         body_for("chat", messages=[{"role": "user", "content": [{"type": "text", "text": "x"}]}]),
     ),
     "A34 huge n past its minimum": (COMPAT, body_for("compat", n=-(2**60))),
+    "A01 null model": (COMPLETIONS, body_for("alphaedge", model=None)),
+    "A35 token prompt": (COMPLETIONS, body_for("alphaedge", prompt=[12345, 678])),
+    "A35 token prompts": (COMPLETIONS, body_for("alphaedge", prompt=[[1, 2], [3]])),
+    "A35 null prompt": (COMPAT, body_for("compat", prompt=None)),
+    "A35 compat prompt array": (COMPAT, body_for("compat", prompt=["Say hi", "Say bye"])),
+    "A35 gateway stop string": (GATEWAY, body_for("gateway", stop=".")),
 }
 
 STILL_REFUSED: dict[str, tuple[str, dict[str, Any]]] = {
     "no model, temperature 3": (COMPLETIONS, {"prompt": "Say hello", "temperature": 3}),
     "compat no model (no default)": (COMPAT, {"prompt": "Say hello"}),
-    "null prompt (required)": (COMPAT, body_for("compat", prompt=None)),
+    "null model (compat: no default)": (COMPAT, body_for("compat", model=None)),
+    "null message content": (CHAT, body_for("chat", messages=[{"role": "user", "content": None}])),
+    "a prompt no reading takes": (COMPLETIONS, body_for("alphaedge", prompt={"a": 1})),
+    "a fraction for an integer": (COMPAT, body_for("compat", max_tokens=16.5)),
     "n 0": (COMPAT, body_for("compat", n=0)),
 }
 

@@ -1,10 +1,15 @@
-"""RunReports for the writer tests: a clean run, a failing run, and a run whose target died."""
+"""RunReports for the writer tests: a clean run, a failing run, and a run whose target died;
+and one headless Chromium per test module for the browser tests."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from conformance.results import Evidence, FindingRecord, RunReport
+from tests.report.browser import ARGS, CHROMIUM
 from tests.report.report_builders import (
     CURL_BOUNDS,
     CURL_STREAM,
@@ -114,3 +119,16 @@ def target_failed_report() -> RunReport:
         check("alphaedge/chat/stream/done-terminates", "skip", reason="target failed"),
     ]
     return report
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, launched once per module (only by tests marked with NEEDS_BROWSER)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, timeout=60_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

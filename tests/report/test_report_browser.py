@@ -1,12 +1,11 @@
 """report.html as a person sees it: headless Chromium renders it, we read and click.
 
-Needs Debian's `chromium` (/usr/bin/chromium) and the Python `playwright` package; the
-browser Playwright would download is not used (and cannot be fetched here).
+Needs Debian's `chromium` (/usr/bin/chromium) and the Python `playwright` package (see
+tests/report/browser.py); the `browser` fixture is in conftest.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,43 +14,12 @@ import pytest
 
 from conformance.report import write_reports
 from conformance.results import RunReport
+from tests.report.browser import NEEDS_BROWSER
 from tests.report.report_builders import CURL_STREAM
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/report.png")
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="needs the Python package playwright (pip install playwright)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, timeout=60_000)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture

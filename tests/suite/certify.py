@@ -49,6 +49,7 @@ def certify_mock(
 ) -> list[CheckResult]:
     """The whole suite against a mock with these faults and variants; with `specs`, a mock
     serving those documents' profiles (and only those are certified)."""
+    known = set(PROFILES)
     names = tuple(PROFILES.register(path).name for path in specs)
     if names:
         overrides = {"profiles": names, "models": parse_models([], names), **overrides}
@@ -58,7 +59,7 @@ def certify_mock(
         ) as mock:
             return certify(config_for(mock.url, **overrides))
     finally:
-        for name in names:
+        for name in set(names) - known:  # only what this call added
             PROFILES.unregister(name)
 
 
