@@ -19,7 +19,8 @@ driven by the real pytest command as a subprocess in a fresh empty directory.
 4. Wall time of quick and standard with no latency, and requests/second of the suite next to
    `schemathesis run` on compat, same spec, same mock.
 
-"cold" runs get no Hypothesis storage (a CI checkout); "warm" ones share a pre-built one
+"cold" runs get no Hypothesis storage (a CI checkout: no HYPOTHESIS_STORAGE_DIRECTORY and an
+empty XDG_CACHE_HOME, where the plugin would keep it); "warm" ones share a pre-built one
 through HYPOTHESIS_STORAGE_DIRECTORY, as a second run on the same machine does. The
 machine is shared and noisy: compare figures taken in the same run; CPU seconds and the
 load average are printed next to wall times for that reason.
@@ -104,7 +105,7 @@ def _child_cpu() -> float:
 def shown_cmd(cmd: list[str], env: dict[str, str]) -> str:
     """The command as a shell line, with the variables that matter; the key redacted."""
     key = env.get("CONFORMANCE_API_KEY", "")
-    names = ("CONFORMANCE_API_KEY", "HYPOTHESIS_STORAGE_DIRECTORY")
+    names = ("CONFORMANCE_API_KEY", "HYPOTHESIS_STORAGE_DIRECTORY", "XDG_CACHE_HOME")
     pre = [f"{n}={'[REDACTED]' if n.endswith('KEY') else shlex.quote(env[n])} " for n in names
            if n in env]  # fmt: skip
     line = "".join(pre) + shlex.join(cmd)
@@ -161,7 +162,12 @@ def suite_run(
     shown: list[str], latency: float, *extra: str,
 ) -> dict[str, Any]:  # fmt: skip
     mock.take_log()  # start from an empty log
-    run = run_cmd(pytest_cmd(mock.url, profiles, depth, "--report-dir=out", *extra), env, shown)
+    cmd = pytest_cmd(mock.url, profiles, depth, "--report-dir=out", *extra)
+    if cache == "cold":  # also no per-user cache: the plugin keeps Hypothesis' tables there
+        with tempfile.TemporaryDirectory(prefix="bench-suite-cache-") as home:
+            run = run_cmd(cmd, {**env, "XDG_CACHE_HOME": home}, shown)
+    else:
+        run = run_cmd(cmd, env, shown)
     rows = mock.take_log()
     result = analyse(rows, run, latency)
     report = run["report"] or {}

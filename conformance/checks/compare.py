@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from conformance.checks import applies
 from conformance.checks.answers import Answer, Choice, answers, determinism, shown, with_tags
 from conformance.checks.base import Context, Finding, Outcome, Skip, nothing_to_judge
+from conformance.checks.declare import Reads, Tag, check
 from conformance.checks.usage import count
 from conformance.exchange import Exchange
 
@@ -69,6 +71,15 @@ def _cut_shown(
     return False, f"the {answer.how} answer does not say how many tokens it used"
 
 
+@check(
+    order=230,
+    area="semantics",
+    name="length-finish-reason",
+    level="SHOULD",
+    title='a choice cut by max_tokens has finish_reason "length"',
+    reads=Reads.any(Tag.DET, Tag.CUT),
+    applies=applies.openai_finish_reasons,
+)
 def length_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A choice that max_tokens cut says finish_reason "length" (not "stop").
 
@@ -116,6 +127,15 @@ def _stops(answer: Answer) -> list[str]:
     return [s for s in items if isinstance(s, str) and s]
 
 
+@check(
+    order=260,
+    area="semantics",
+    name="stop-finish-reason",
+    level="SHOULD",
+    title='text ends just before the stop string, finish_reason "stop"',
+    reads=Reads.any(Tag.DET, Tag.STOP),
+    applies=applies.has("stop"),
+)
 def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Where the uncut temperature-0 text contains a stop string, the stopped answer is that
     text cut just before it, with finish_reason "stop" (not judged where the profile's
@@ -165,6 +185,16 @@ def stop_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
+@check(
+    order=400,
+    area="stream",
+    name="reassembles",
+    level="SHOULD",
+    title="streamed text equals the non-streamed text",
+    reads=Reads.any(Tag.DET),
+    applies=applies.streams,
+    words="stream",
+)
 def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The streamed text of a temperature-0 request equals its non-streamed text."""
     all_answers = answers(exchanges)
@@ -192,6 +222,15 @@ def reassembles(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
+@check(
+    order=280,
+    area="semantics",
+    name="seed-deterministic",
+    level="SHOULD",
+    title="the same seed gives the same text",
+    reads=Reads.all(Tag.SEED),
+    applies=applies.has("seed"),
+)
 def seed_deterministic(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The same request with the same seed gives the same text: two plain answers, or two
     streams (a stream against a plain answer is `reassembles`' comparison, not this one)."""

@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conformance.checks.base import Context, Finding, Outcome, Skip
+from conformance.checks.declare import EVERY_PROBE, Reads, Tag, check
 from conformance.exchange import Exchange, credential_values
 
 
+@check(
+    order=430,
+    area="http",
+    name="auth-required",
+    level="MUST",
+    title="no key or a wrong key gives 401",
+    reads=Reads.all(Tag.AUTH),
+    words="auth",
+    requires="api_key",
+)
 def auth_required(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Without the key, or with a wrong one, the request is refused with 401."""
     if not ctx.config.api_key:
@@ -48,6 +59,16 @@ def _credentials(exchanges: Sequence[Exchange], ctx: Context) -> dict[str, str]:
     }
 
 
+@check(
+    order=440,
+    area="http",
+    name="key-never-echoed",
+    level="MUST",
+    title="no answer contains the API key",
+    reads=EVERY_PROBE,
+    words="auth",
+    requires="api_key",
+)
 def key_never_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """No answer, success or error, contains a credential the suite sent: the API key, the
     wrong key of the auth probe, or a credential-looking --header (logs and UIs show error
@@ -77,6 +98,14 @@ def key_never_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
+@check(
+    order=450,
+    area="http",
+    name="wrong-method-405",
+    level="SHOULD",
+    title="GET on the path gives 405",
+    reads=Reads.all(Tag.METHOD),
+)
 def wrong_method_405(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """GET on a POST-only path is 405 Method Not Allowed (RFC 9110), not 404 or 200."""
     return [
@@ -86,6 +115,14 @@ def wrong_method_405(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     ]
 
 
+@check(
+    order=470,
+    area="http",
+    name="json-content-type",
+    level="SHOULD",
+    title="JSON answers are labelled application/json",
+    reads=Reads.none(Tag.STREAM),
+)
 def json_content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """JSON answers say `application/json`, or clients that check the type refuse them."""
     findings = []

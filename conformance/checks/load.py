@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from conformance import plan
 from conformance.checks.base import Context, Finding, Outcome, Probe, Skip
+from conformance.checks.declare import EVERY_PROBE, check
 from conformance.checks.stream import view
 from conformance.config import RunConfig
 from conformance.exchange import Exchange, Request
@@ -115,6 +116,14 @@ def _company(ex: Exchange) -> str:
     return "other pytest-xdist workers' requests"
 
 
+@check(
+    order=480,
+    area="load",
+    name="parallel-requests",
+    level="SHOULD",
+    title="requests in flight together are answered as each one alone",
+    reads=EVERY_PROBE,
+)
 def parallel_requests(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A server answers requests in flight together as it answers each one alone."""
     if ctx.config.concurrency < 2:

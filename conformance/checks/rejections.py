@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.checks import schema
+from conformance.checks import applies, schema
 from conformance.checks.answers import body_text, shown
 from conformance.checks.base import Context, Finding, Outcome, Skip
+from conformance.checks.declare import Reads, Tag, check
 from conformance.exchange import Exchange
-from conformance.profiles import Operation
+from conformance.profiles import PROFILES, Operation
 from conformance.results import Level
 
 ANY_4XX = tuple(range(400, 500))
@@ -86,6 +87,14 @@ def bound_enforced(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
+@check(
+    order=100,
+    area="errors",
+    name="unknown-model-rejected",
+    level="MUST",
+    title="an unknown model is refused",
+    reads=Reads.all(Tag.UNKNOWN_MODEL),
+)
 def unknown_model_rejected(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """An unknown model is refused: with the status its document gives (a MUST one, as
     004's 404), else with any 4xx."""
@@ -95,12 +104,31 @@ def unknown_model_rejected(exchanges: Sequence[Exchange], ctx: Context) -> Outco
     return _expect(exchanges, wanted, "an unknown model")
 
 
+@check(
+    order=140,
+    area="errors",
+    name="unknown-model-404",
+    level="SHOULD",
+    title="an unknown model gives 404",
+    reads=Reads.all(Tag.UNKNOWN_MODEL),
+    applies=applies.unknown_model_convention,
+)
 def unknown_model_404(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """OpenAI-style servers answer 404 model_not_found; clients branch on it (the status is
     the profile's convention one)."""
     return _expect(exchanges, (ctx.op.traits.unknown_model.status or 404,), "an unknown model")
 
 
+@check(
+    order=110,
+    area="errors",
+    name="not-ready-400",
+    level="MUST",
+    title="a model endpoint that is not ready gives 400",
+    reads=Reads.all(Tag.NOT_READY),
+    applies=applies.not_ready,
+    requires="not_ready_model",
+)
 def not_ready_400(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A model endpoint that is known but not ready gets the status its document names."""
     if not exchanges:
@@ -148,14 +176,105 @@ def _error_bodies(exchanges: Sequence[Exchange], ctx: Context, level: Level) -> 
     return findings
 
 
+def error_body_title(op: Operation) -> str:
+    """validation-error-shape's title, worded for the profile's documented error body."""
+    if op.traits.errors.style == "fastapi":
+        return "422 bodies are the FastAPI detail list"
+    return f"error bodies are the documented {PROFILES[op.profile].error_schema or 'schema'}"
+
+
+@check(
+    order=120,
+    area="errors",
+    name="validation-error-shape",
+    level="MUST",
+    title=error_body_title,
+    reads=Reads.any(Tag.REJECT),
+    applies=applies.error_body_documented,
+)
 def validation_error_shape(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """An error body the document itself gives (004's 422 `HTTPValidationError`,
     `{"detail": [{"loc", "msg", "type"}]}`): its MUST keywords, straight from the spec."""
     return _error_bodies(exchanges, ctx, "MUST")
 
 
+@check(
+    order=130,
+    area="errors",
+    name="error-envelope",
+    level="SHOULD",
+    title="error bodies meet the profile's error schema (OpenAI envelope; FastAPI detail)",
+    reads=Reads.any(Tag.REJECT, Tag.AUTH),
+    applies=applies.error_conventions,
+)
 def error_envelope(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Error bodies meet the SHOULD keywords of the profile's error schema: e.g. the OpenAI
     envelope `{"error": {"message", "type", "param", "code"}}` where no error answer is
     documented (A17), FastAPI's convention for a 422's `detail` items (A18)."""
     return _error_bodies(exchanges, ctx, "SHOULD")
+
+
+wrong_type_rejected = check(
+    order=40,
+    area="errors",
+    name="wrong-type-rejected",
+    level="MUST",
+    title="a field of the wrong type is refused",
+    reads=Reads.all(Tag.WRONG_TYPE),
+    words="rejected",
+)(rejected("a field of the wrong type"))
+
+
+boolean_as_number_rejected = check(
+    order=50,
+    area="errors",
+    name="boolean-as-number-rejected",
+    level="SHOULD",
+    title="true/false is not taken as a number",
+    reads=Reads.all(Tag.BOOL_AS_NUMBER),
+    words="rejected",
+)(rejected("a boolean where a number belongs"))
+
+
+missing_field_rejected = check(
+    order=60,
+    area="errors",
+    name="missing-field-rejected",
+    level="MUST",
+    title="a missing required field is refused",
+    reads=Reads.all(Tag.MISSING_FIELD),
+    words="rejected",
+)(rejected("a missing required field"))
+
+
+malformed_json_rejected = check(
+    order=70,
+    area="errors",
+    name="malformed-json-rejected",
+    level="MUST",
+    title="malformed JSON is refused with 4xx, not 5xx",
+    reads=Reads.all(Tag.MALFORMED),
+    words="rejected",
+)(rejected("malformed JSON"))
+
+
+non_object_rejected = check(
+    order=80,
+    area="errors",
+    name="non-object-rejected",
+    level="MUST",
+    title="a JSON body that is not an object is refused",
+    reads=Reads.all(Tag.NON_OBJECT),
+    words="rejected",
+)(rejected("a body that is not a JSON object"))
+
+
+generated_invalid_rejected = check(
+    order=90,
+    area="errors",
+    name="generated-invalid-rejected",
+    level="MUST",
+    title="schema-violating requests generated from the spec are refused",
+    reads=Reads.all(Tag.NEGATIVE),
+    words="rejected",
+)(rejected("a request that violates the schema"))

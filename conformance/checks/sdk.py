@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 
+from conformance.checks import applies
 from conformance.checks.base import Context, Finding, Outcome, Skip
+from conformance.checks.declare import POSITIVE, check
 from conformance.exchange import Exchange
 from conformance.profiles import Operation
 
@@ -69,6 +71,16 @@ def warm_up() -> None:
         import openai  # noqa: F401
 
 
+@check(
+    order=460,
+    area="sdk",
+    name="openai-sdk-parses",
+    level="SHOULD",
+    title="the official openai SDK parses every 2xx answer",
+    reads=POSITIVE,
+    applies=applies.openai_sdk,
+    words="openai-sdk",
+)
 def sdk_parses(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Every 2xx answer (plain or streamed) parses with the official openai SDK."""
     try:

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from conformance.checks import applies
 from conformance.checks.answers import Answer, answers, shown
 from conformance.checks.base import Context, Finding, Outcome, nothing_to_judge
+from conformance.checks.declare import POSITIVE, Reads, Tag, check
 from conformance.checks.stream import stream_answers, view
 from conformance.checks.usage import count
 from conformance.exchange import Exchange
@@ -66,6 +68,14 @@ def _at_least(text: str, known: dict[str, int]) -> tuple[int, str] | None:
     return best
 
 
+@check(
+    order=170,
+    area="semantics",
+    name="max-tokens-honoured",
+    level="MUST",
+    title="no choice is longer than max_tokens",
+    reads=POSITIVE,
+)
 def max_tokens_honoured(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """No choice generates more than max_tokens tokens, streamed or not."""
     all_answers = answers(exchanges)
@@ -136,6 +146,15 @@ def _stops(answer: Answer) -> list[str]:
     return [s for s in stop or [] if isinstance(s, str) and s] if isinstance(stop, list) else []
 
 
+@check(
+    order=250,
+    area="semantics",
+    name="stop-honoured",
+    level="MUST",
+    title="a stop string never appears in the text",
+    reads=POSITIVE,
+    applies=applies.has("stop"),
+)
 def stop_honoured(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A stop string never appears in the returned text, streamed or not."""
     findings = []
@@ -176,6 +195,15 @@ def _choice_count(answer: Answer, want: int, what: str) -> list[Finding]:
     ]
 
 
+@check(
+    order=270,
+    area="semantics",
+    name="n-choices",
+    level="MUST",
+    title="n gives n choices, indexes 0..n-1",
+    reads=Reads.any(Tag.N, Tag.GENERATED),
+    applies=applies.has("n"),
+)
 def n_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """n=k gives k choices with indexes 0..k-1 (a stream: k distinct choice indexes)."""
     findings = []
@@ -191,6 +219,15 @@ def n_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if judged else nothing_to_judge("answer to a request with n")
 
 
+@check(
+    order=290,
+    area="semantics",
+    name="prompt-array-choices",
+    level="MUST",
+    title="a prompt array gives one choice each",
+    reads=POSITIVE,
+    applies=applies.prompt_arrays,
+)
 def prompt_array_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A prompt array gives one choice per prompt (times n), indexes 0..len-1."""
     findings = []
@@ -259,6 +296,15 @@ def _one_per_model(got: list[Any], wanted: list[str]) -> bool:
     return all(assign(w, set()) for w in range(len(wanted)))
 
 
+@check(
+    order=210,
+    area="semantics",
+    name="choice-per-model",
+    level="MUST",
+    title="one choice per requested model, named",
+    reads=POSITIVE,
+    applies=applies.multi_model,
+)
 def choice_per_model(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """gateway: one choice per requested model, each naming its model ("The name of the
     model that was used to generate this choice": the name, or its resolution, `names_model`)."""
@@ -278,6 +324,15 @@ def choice_per_model(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if all_answers else nothing_to_judge()
 
 
+@check(
+    order=220,
+    area="semantics",
+    name="model-echoed",
+    level="SHOULD",
+    title="the answer names the requested model",
+    reads=POSITIVE,
+    applies=applies.one_model,
+)
 def model_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The answer names the model used for it: the requested name or a resolution of it
     (`names_model`: "gpt-4" answered as "gpt-4-0613" passes, "other-model" fails); a streamed
@@ -312,6 +367,14 @@ def model_echoed(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if plain or streams else nothing_to_judge("2xx JSON answer or stream")
 
 
+@check(
+    order=180,
+    area="semantics",
+    name="ids-unique",
+    level="MUST",
+    title="every answer has its own id",
+    reads=POSITIVE,
+)
 def ids_unique(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Every answer has its own id (a stream: one id, judged by consistent-identity)."""
     seen: dict[str, Answer] = {}
@@ -347,6 +410,14 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
+@check(
+    order=190,
+    area="semantics",
+    name="created-recent",
+    level="SHOULD",
+    title="created is the time of the answer",
+    reads=POSITIVE,
+)
 def created_recent(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """`created` is the time of the answer, within CLOCK_SKEW_S of the client's clock."""
     all_answers = answers(exchanges)
@@ -366,6 +437,15 @@ def created_recent(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if all_answers else nothing_to_judge()
 
 
+@check(
+    order=240,
+    area="semantics",
+    name="finish-reason-known",
+    level="SHOULD",
+    title="finish_reason is one of stop, length, content_filter, tool_calls, function_call",
+    reads=POSITIVE,
+    applies=applies.openai_finish_reasons,
+)
 def finish_reason_known(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Every finish_reason is one of OpenAI's (null only before a streamed choice's end).
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.checks import schema
+from conformance.checks import applies, schema
 from conformance.checks.answers import body_text
 from conformance.checks.base import Context, Finding, Judge, Outcome, nothing_to_judge
+from conformance.checks.declare import POSITIVE, POSITIVE_JSON, check
 from conformance.exchange import Exchange
 from conformance.results import Level
 
 
+@check(
+    order=10,
+    area="shape",
+    name="positive-accepted",
+    level="MUST",
+    title="valid requests are served with 2xx",
+    reads=POSITIVE,
+)
 def positive_accepted(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A valid request is served with 2xx: a 4xx here is the server rejecting the contract.
 
@@ -60,5 +69,20 @@ def _response_schema(level: Level) -> Judge:
     return judge
 
 
-response_schema = _response_schema("MUST")
-response_schema_should = _response_schema("SHOULD")
+response_schema = check(
+    order=20,
+    area="shape",
+    name="response-schema",
+    level="MUST",
+    title="answers validate against the response schema",
+    reads=POSITIVE_JSON,
+)(_response_schema("MUST"))
+response_schema_should = check(
+    order=30,
+    area="shape",
+    name="response-schema-should",
+    level="SHOULD",
+    title="answers meet the response schema's convention (SHOULD) keywords",
+    reads=POSITIVE_JSON,
+    applies=applies.answer_conventions,
+)(_response_schema("SHOULD"))

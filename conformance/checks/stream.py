@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import spec, strict_json
-from conformance.checks.base import Context, Finding, Outcome, Skip
+from conformance.checks import applies
+from conformance.checks.base import Context, Finding, Judge, Outcome, Skip
+from conformance.checks.declare import POSITIVE_STREAM, STREAM, check
 from conformance.exchange import Exchange
+from conformance.results import Level
 from conformance.sse import Event, FramingIssue, parse
 
 DONE = "[DONE]"
@@ -147,6 +150,16 @@ def stream_answers(exchanges: Sequence[Exchange]) -> list[Exchange]:
     ]
 
 
+@check(
+    order=300,
+    area="stream",
+    name="content-type",
+    level=STREAM,
+    title="stream: true is answered as text/event-stream",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """A `stream: true` request that is served (2xx) is served as `text/event-stream`.
 
@@ -170,6 +183,16 @@ def content_type(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings
 
 
+@check(
+    order=310,
+    area="stream",
+    name="framing",
+    level=STREAM,
+    title="the event stream is well formed",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def framing(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The bytes parse as an event stream without loss: UTF-8, complete events."""
     streams = stream_answers(exchanges)
@@ -196,6 +219,16 @@ def framing(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if streams else no_stream(exchanges)
 
 
+@check(
+    order=320,
+    area="stream",
+    name="chunks-are-json",
+    level=STREAM,
+    title="every event before [DONE] is one JSON chunk",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def chunks_are_json(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Every event before `[DONE]` carries one JSON chunk."""
     streams = stream_answers(exchanges)
@@ -219,24 +252,80 @@ def _keyword_words(node: Any) -> str:
     return ""
 
 
-def chunk_schema(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Every JSON chunk validates against the chunk schema of the spec; each finding names
-    the words of the keyword that failed (the check's own words cover the chunk as a whole)."""
-    assert ctx.op.chunk_schema
-    validator = spec.validator(ctx.op.profile, ctx.op.chunk_schema)
-    streams = stream_answers(exchanges)
-    findings = []
-    for ex in streams:
-        for index, chunk in view(ex).chunks:
-            for err in list(validator.iter_errors(chunk))[:2]:
-                where = "/".join(map(str, err.absolute_path)) or "(top level)"
-                expected = f"event {index}: {ctx.op.chunk_schema} at {where}"
-                findings.append(Finding(expected + _keyword_words(err.schema), err.message, ex))
-            if len(findings) >= 6:
-                break
-    return findings if streams else no_stream(exchanges)
+def _chunk_schema(should: bool) -> Judge:
+    """A judge of the chunk schema's errors at one level, as `shapes._response_schema` does
+    for answers: an error is as strong as the node whose keyword failed and no stronger than
+    the stream (`schema.errors`), so a SHOULD keyword (ChatDelta.role) never fails a MUST
+    check. `chunk-schema` reports the errors at the stream's own level (all of them where the
+    stream is SHOULD); `chunk-schema-should` the SHOULD ones of a MUST stream."""
+
+    def judge(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+        assert ctx.op.chunk_schema
+        validator = spec.validator(ctx.op.profile, ctx.op.chunk_schema)
+        floor = ctx.op.stream_level
+        wanted: Level = "SHOULD" if should else floor
+        streams = stream_answers(exchanges)
+        findings = []
+        for ex in streams:
+            for index, chunk in view(ex).chunks:
+                mine = [
+                    err
+                    for err in validator.iter_errors(chunk)
+                    if _error_level(err.schema, floor) == wanted
+                ]
+                for err in mine[:2]:
+                    where = "/".join(map(str, err.absolute_path)) or "(top level)"
+                    expected = f"event {index}: {ctx.op.chunk_schema} at {where}"
+                    findings.append(Finding(expected + _keyword_words(err.schema), err.message, ex))
+                if len(findings) >= 6:
+                    break
+        return findings if streams else no_stream(exchanges)
+
+    judge.__doc__ = (
+        "Every JSON chunk validates against the chunk schema of the spec"
+        + (" (its SHOULD keywords)" if should else "")
+        + "; each finding names the words of the keyword that failed."
+    )
+    return judge
 
 
+def _error_level(node: Any, floor: Level) -> Level:
+    """The level of a failed keyword's node (MUST without x-level), never above `floor`."""
+    own = node.get("x-level") if isinstance(node, dict) else None
+    return "SHOULD" if "SHOULD" in (floor, own) else "MUST"
+
+
+chunk_schema = check(
+    order=330,
+    area="stream",
+    name="chunk-schema",
+    level=STREAM,
+    title="every chunk validates against the chunk schema",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)(_chunk_schema(should=False))
+chunk_schema_should = check(
+    order=340,
+    area="stream",
+    name="chunk-schema-should",
+    level="SHOULD",
+    title="chunks meet the chunk schema's convention (SHOULD) keywords",
+    reads=POSITIVE_STREAM,
+    applies=applies.chunk_conventions,
+)(_chunk_schema(should=True))
+
+
+@check(
+    order=350,
+    area="stream",
+    name="done-terminates",
+    level=STREAM,
+    title="the stream ends with data: [DONE]",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def done_terminates(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The stream ends with `data: [DONE]`."""
     streams = stream_answers(exchanges)
@@ -248,6 +337,16 @@ def done_terminates(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if streams else no_stream(exchanges)
 
 
+@check(
+    order=360,
+    area="stream",
+    name="nothing-after-done",
+    level=STREAM,
+    title="no event follows [DONE]",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def nothing_after_done(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """`[DONE]` is the last event: clients stop reading there and lose anything after it."""
     streams = stream_answers(exchanges)
@@ -266,6 +365,16 @@ def nothing_after_done(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if streams else no_stream(exchanges)
 
 
+@check(
+    order=370,
+    area="stream",
+    name="consistent-identity",
+    level=STREAM,
+    title="the same id, created and model on every chunk",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def consistent_identity(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """All chunks of one stream carry the same id, created and model."""
     streams = stream_answers(exchanges)
@@ -293,6 +402,16 @@ def _choice_chunks(ex: Exchange) -> list[dict[str, Any]]:
     return out
 
 
+@check(
+    order=410,
+    area="stream",
+    name="first-delta-role",
+    level="SHOULD",
+    title='the first delta carries role "assistant"',
+    reads=POSITIVE_STREAM,
+    applies=applies.chat_stream,
+    words="stream",
+)
 def first_delta_role(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Chat: the first delta of each choice carries role "assistant"."""
     streams = stream_answers(exchanges)
@@ -315,6 +434,16 @@ def first_delta_role(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if streams else no_stream(exchanges)
 
 
+@check(
+    order=380,
+    area="stream",
+    name="one-finish-reason",
+    level="SHOULD",
+    title="exactly one finish_reason per choice",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+    words="stream",
+)
 def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Each choice gets exactly one non-null finish_reason, in its last chunk."""
     streams = [ex for ex in stream_answers(exchanges) if finished(ex)]
@@ -333,6 +462,16 @@ def one_finish_reason(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if streams else no_stream(exchanges, "finished 2xx event stream")
 
 
+@check(
+    order=420,
+    area="stream",
+    name="include-usage",
+    level="SHOULD",
+    title="include_usage adds one last usage chunk",
+    reads=POSITIVE_STREAM,
+    applies=applies.has("stream_options"),
+    words="stream",
+)
 def include_usage(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """stream_options.include_usage: one last chunk with `choices: []` and usage that adds up;
     `usage: null` on the chunks before it."""
@@ -381,6 +520,15 @@ def _wants_usage(ex: Exchange) -> bool:
     return isinstance(opts, dict) and opts.get("include_usage") is True
 
 
+@check(
+    order=390,
+    area="stream",
+    name="ends-in-time",
+    level="MUST",
+    title="the stream finishes within --stream-timeout",
+    reads=POSITIVE_STREAM,
+    applies=applies.streams,
+)
 def ends_in_time(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The stream finishes within --stream-timeout, with no gap longer than --stall-timeout;
     a stall is a finding, not a hung suite. Judged on streams that started (2xx headers):

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from conformance.checks import applies
 from conformance.checks.answers import Answer, answers, shown, with_tags
 from conformance.checks.base import Context, Finding, Outcome, Skip, nothing_to_judge
+from conformance.checks.declare import POSITIVE, check
 from conformance.exchange import Exchange
 
 COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -34,6 +36,14 @@ def _places(answer: Answer) -> list[tuple[str, Any]]:
     return out
 
 
+@check(
+    order=150,
+    area="semantics",
+    name="usage-adds-up",
+    level="MUST",
+    title="usage.total_tokens = prompt + completion",
+    reads=POSITIVE,
+)
 def usage_adds_up(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """total_tokens = prompt_tokens + completion_tokens, in the answer and in each choice."""
     findings = []
@@ -58,6 +68,15 @@ def usage_adds_up(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     return findings if judged else nothing_to_judge("answer with usage")
 
 
+@check(
+    order=200,
+    area="semantics",
+    name="usage-sums-choices",
+    level="SHOULD",
+    title="the answer's usage sums its choices",
+    reads=POSITIVE,
+    applies=applies.multi_model,
+)
 def usage_sums_choices(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """gateway: the answer's usage is the sum of its choices' usage."""
     findings = []
@@ -102,6 +121,14 @@ def _prompt_text(request: dict[str, Any]) -> str:
     return ""
 
 
+@check(
+    order=160,
+    area="semantics",
+    name="usage-plausible",
+    level="SHOULD",
+    title="token counts can be true: none negative, a prompt or text counts at least one",
+    reads=POSITIVE,
+)
 def usage_plausible(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """Counts that can be true: none negative, a non-empty prompt counts at least one token, a
     non-empty text at least one completion token, and a longer prompt more than a shorter one.

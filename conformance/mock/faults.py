@@ -21,6 +21,7 @@ FAULTS: dict[str, str] = {
     "stream-reset-midway": "streams break off (connection closed mid-body) after the first chunk",
     "stream-as-json": "stream: true answered with the plain (non-streamed) JSON object",
     "stream-no-role": "the first chat delta carries no role",
+    "stream-role-number": "chat deltas after the first give role as an enum number (2)",
     "stream-mismatch": "the streamed text differs from the non-streamed text",
     "stream-max-tokens-ignored": "max_tokens is applied only without stream",
     "stream-stop-ignored": "stop strings are applied only without stream",

@@ -68,9 +68,11 @@ def _choice_payloads(choice: Choice, chat: bool, config: MockConfig) -> Iterator
         if "stream-no-role" not in config.faults:
             first = {"role": "assistant", "content": ""}
         yield {"index": i, "delta": first, "finish_reason": None}
+        # a protobuf-backed server may write the role enum as its number: SHOULD keyword only
+        later: dict[str, Any] = {"role": 2} if "stream-role-number" in config.faults else {}
         for word in words:
-            yield {"index": i, "delta": {"content": word}, "finish_reason": None}
-        yield {"index": i, "delta": {}, "finish_reason": finish}
+            yield {"index": i, "delta": {**later, "content": word}, "finish_reason": None}
+        yield {"index": i, "delta": dict(later), "finish_reason": finish}
     else:
         for word in words:
             yield {"index": i, "text": word, "finish_reason": None}

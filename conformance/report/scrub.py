@@ -14,6 +14,8 @@ import shlex
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote, quote_plus
 
+import markupsafe
+
 REDACTED = "[REDACTED]"
 FIELD_LIMIT = 8192  # characters per field; evidence is excerpted upstream, this is a backstop
 
@@ -55,6 +57,7 @@ def _variants(secret: str) -> set[str]:
         quote_plus(secret, safe=""),
         html.escape(secret),
         html.escape(secret, quote=False),
+        str(markupsafe.escape(secret)),  # how the jinja2 templates of report.html escape it
     }
     quoted = shlex.quote(secret)
     if quoted.startswith("'") and quoted.endswith("'"):

@@ -106,6 +106,7 @@ def test_a_must_finding_rests_on_document_words(server: str) -> None:
     convention`: a refused request gets a 4xx, a stream ends), and then the claim names it."""
     levels = _levels(server)
     for claim in (c for c in FINDINGS if c.server == server and c.false_finding is None):
+        assert claim.check in levels, f"{claim.label}: no such check in the kept report"
         level, source = levels[str(claim.check)]
         if level != "MUST" or claim.words is not None:
             continue

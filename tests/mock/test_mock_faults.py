@@ -148,6 +148,13 @@ def _(c: httpx.Client, url: str) -> bool:
     return "role" not in first
 
 
+@probe("stream-role-number")
+def _(c: httpx.Client, url: str) -> bool:
+    chunks = stream(c, url, CHAT, _CHAT_STREAM).chunks
+    deltas = [ch["choices"][0]["delta"] for ch in chunks if ch.get("choices")]
+    return deltas[0].get("role") == "assistant" and all(d.get("role") == 2 for d in deltas[1:])
+
+
 @probe("stream-mismatch")
 def _(c: httpx.Client, url: str) -> bool:
     streamed = stream_text(stream(c, url, CHAT, _CHAT_STREAM).chunks)

@@ -168,8 +168,9 @@ def test_a_hostile_server_cannot_script_its_certification_report(
     )
     try:
         assert server.stdout is not None
-        url = server.stdout.readline().split()[-1]
-        assert url.startswith("http://127.0.0.1:"), url
+        line = server.stdout.readline()
+        assert line.startswith("hostile-server listening on http://127.0.0.1:"), line
+        url = line.split()[-1]
         (tmp_path / "cwd").mkdir()
         done = _suite(tmp_path / "cwd", url, tmp_path / "out")
     finally:

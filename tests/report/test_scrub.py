@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import markupsafe
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,6 +76,7 @@ def _forms(secret: str) -> set[bytes]:
         secret,
         html.escape(secret),
         html.escape(secret, quote=False),
+        str(markupsafe.escape(secret)),  # report.html's jinja2 autoescaping
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         quote(secret, safe=""),

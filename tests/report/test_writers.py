@@ -246,3 +246,18 @@ def test_preflight_failed_report_says_what_to_do(tmp_path: Path) -> None:
     (error,) = list(root.iter("error"))
     assert error.get("type") == "preflight-failed"
     assert "What to do: start the server" in (error.text or "")
+
+
+def test_html_templates_are_autoescaped_and_mark_nothing_safe() -> None:
+    """Every server byte must stay text: the one environment escapes, and no template opts
+    out (a `|safe` filter or an `autoescape false` block would let markup through)."""
+    from conformance.report import html
+
+    env = html.environment()
+    assert env.autoescape is True
+    names = env.list_templates()
+    assert {"base.html", "report.html", "matrix.html"} <= set(names)
+    assert env.loader is not None
+    for name in names:
+        source = env.loader.get_source(env, name)[0].replace(" ", "")
+        assert "|safe" not in source and "autoescape" not in source, name
