@@ -202,7 +202,9 @@ def test_nothing_listening_is_never_a_pass(check: Judge) -> None:
 
 
 @pytest.mark.parametrize(
-    "check", [stream.ends_in_time, stream.content_type, stream.chunk_schema], ids=str
+    "check",
+    [stream.ends_in_time, stream.content_type, stream.chunk_schema],
+    ids=lambda c: c.__name__,
 )
 def test_no_streamed_request_is_a_skip(check: Judge) -> None:
     assert isinstance(check([], CTX), Skip)
