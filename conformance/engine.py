@@ -268,16 +268,12 @@ class Engine:
             mine = [c for c in checks if c.op == op]
             return [p for p in probes if any(reads(c, p) for c in mine)]
 
-        fixed = [p for op in ops for p in needed(self.fixed(op), op)]
-        bursts = [p for p in fixed if load.BURST in p.tags]
-        single = [p for p in fixed if load.BURST not in p.tags]
-        # A burst must have the target alone, so the requests in flight drain before it
-        # (slots left idle for up to one latency): at the start nothing is in flight yet.
-        # Under --max-requests the bursts, which feed one check, come last instead. (Two
-        # calls: `submit` queues a call's bursts after its single requests.)
-        first, then = (single, bursts) if self.budget.limit is not None else (bursts, single)
-        self.submit(first)
-        self.submit(then)
+        # One call for every operation: `submit` queues a call's bursts after its single
+        # requests, so the bursts go side by side after all of them. Each burst must have the
+        # target alone, which costs the requests in flight a drain (slots idle for up to one
+        # latency): together they pay it once, not once per operation. Not first: the
+        # requests that feed most checks go out first (a target that dies early, a budget).
+        self.submit([p for op in ops for p in needed(self.fixed(op), op)])
 
         replays_sdk = any(c.judge is sdk.sdk_parses for c in checks)
 

@@ -55,6 +55,72 @@ def rejected(what: str) -> Any:
     return judge
 
 
+wrong_type_rejected = check(
+    order=40,
+    area="errors",
+    name="wrong-type-rejected",
+    level="MUST",
+    title="a field of the wrong type is refused",
+    reads=Reads.all(Tag.WRONG_TYPE),
+    words="rejected",
+)(rejected("a field of the wrong type"))
+
+
+boolean_as_number_rejected = check(
+    order=50,
+    area="errors",
+    name="boolean-as-number-rejected",
+    level="SHOULD",
+    title="true/false is not taken as a number",
+    reads=Reads.all(Tag.BOOL_AS_NUMBER),
+    words="rejected",
+)(rejected("a boolean where a number belongs"))
+
+
+missing_field_rejected = check(
+    order=60,
+    area="errors",
+    name="missing-field-rejected",
+    level="MUST",
+    title="a missing required field is refused",
+    reads=Reads.all(Tag.MISSING_FIELD),
+    words="rejected",
+)(rejected("a missing required field"))
+
+
+malformed_json_rejected = check(
+    order=70,
+    area="errors",
+    name="malformed-json-rejected",
+    level="MUST",
+    title="malformed JSON is refused with 4xx, not 5xx",
+    reads=Reads.all(Tag.MALFORMED),
+    words="rejected",
+)(rejected("malformed JSON"))
+
+
+non_object_rejected = check(
+    order=80,
+    area="errors",
+    name="non-object-rejected",
+    level="MUST",
+    title="a JSON body that is not an object is refused",
+    reads=Reads.all(Tag.NON_OBJECT),
+    words="rejected",
+)(rejected("a body that is not a JSON object"))
+
+
+generated_invalid_rejected = check(
+    order=90,
+    area="errors",
+    name="generated-invalid-rejected",
+    level="MUST",
+    title="schema-violating requests generated from the spec are refused",
+    reads=Reads.all(Tag.NEGATIVE),
+    words="rejected",
+)(rejected("a request that violates the schema"))
+
+
 def bound_enforced(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     """The value at a documented bound is served; the value just past it is refused."""
     findings = []
@@ -212,69 +278,3 @@ def error_envelope(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
     envelope `{"error": {"message", "type", "param", "code"}}` where no error answer is
     documented (A17), FastAPI's convention for a 422's `detail` items (A18)."""
     return _error_bodies(exchanges, ctx, "SHOULD")
-
-
-wrong_type_rejected = check(
-    order=40,
-    area="errors",
-    name="wrong-type-rejected",
-    level="MUST",
-    title="a field of the wrong type is refused",
-    reads=Reads.all(Tag.WRONG_TYPE),
-    words="rejected",
-)(rejected("a field of the wrong type"))
-
-
-boolean_as_number_rejected = check(
-    order=50,
-    area="errors",
-    name="boolean-as-number-rejected",
-    level="SHOULD",
-    title="true/false is not taken as a number",
-    reads=Reads.all(Tag.BOOL_AS_NUMBER),
-    words="rejected",
-)(rejected("a boolean where a number belongs"))
-
-
-missing_field_rejected = check(
-    order=60,
-    area="errors",
-    name="missing-field-rejected",
-    level="MUST",
-    title="a missing required field is refused",
-    reads=Reads.all(Tag.MISSING_FIELD),
-    words="rejected",
-)(rejected("a missing required field"))
-
-
-malformed_json_rejected = check(
-    order=70,
-    area="errors",
-    name="malformed-json-rejected",
-    level="MUST",
-    title="malformed JSON is refused with 4xx, not 5xx",
-    reads=Reads.all(Tag.MALFORMED),
-    words="rejected",
-)(rejected("malformed JSON"))
-
-
-non_object_rejected = check(
-    order=80,
-    area="errors",
-    name="non-object-rejected",
-    level="MUST",
-    title="a JSON body that is not an object is refused",
-    reads=Reads.all(Tag.NON_OBJECT),
-    words="rejected",
-)(rejected("a body that is not a JSON object"))
-
-
-generated_invalid_rejected = check(
-    order=90,
-    area="errors",
-    name="generated-invalid-rejected",
-    level="MUST",
-    title="schema-violating requests generated from the spec are refused",
-    reads=Reads.all(Tag.NEGATIVE),
-    words="rejected",
-)(rejected("a request that violates the schema"))
