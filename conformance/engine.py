@@ -318,8 +318,11 @@ class Engine:
                 return result
         result.requests = len(exchanges)
         unjudged = nothing_answered(exchanges)
+        # A request that never reached the server holds no byte of its: it is evidence that
+        # the target was unreachable (the run's status says so), never of a deviation.
+        reached = [ex for ex in exchanges if ex.ended_by != NEVER_CONNECTED]
         outcome = (
-            Skip(unjudged) if unjudged else check.judge(exchanges, Context(self.config, check.op))
+            Skip(unjudged) if unjudged else check.judge(reached, Context(self.config, check.op))
         )
         result.duration_s = round(time.monotonic() - start, 3)
         if isinstance(outcome, Skip):

@@ -315,7 +315,9 @@ def test_target_dying_mid_run(tmp_path: Path) -> None:
     finally:
         mock.__exit__(None, None, None)
     cli.no_traceback(proc)
-    assert proc.returncode == 1
+    # 1 when a check failed on bytes that arrived before the death, 5 (not certified) when
+    # none did: which one depends on where the kill falls; never 0.
+    assert proc.returncode in (1, 5), proc.stdout[-2000:]
     assert cli.first_line(proc.stdout).startswith("conformance: preflight ok")
     data = cli.report(tmp_path / "out")
     assert data["status"] == "target-failed"

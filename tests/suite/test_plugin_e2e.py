@@ -179,11 +179,17 @@ def test_target_dying_half_way_still_writes_every_report(tmp_path: Path) -> None
         killer.join()
     finally:
         mock.__exit__(None, None, None)
-    assert proc.returncode == 1
+    # 1 when a check failed on bytes that arrived before the death (a stream cut by it),
+    # 5 (not certified) when none did: which one depends on where the kill falls.
+    assert proc.returncode in (1, 5), proc.stdout[-2000:]
     assert_no_traceback(proc)
     data = report(tmp_path / "out")
     assert data["status"] == "target-failed", data["error"]
-    assert {"pass", "fail"} <= {r["verdict"] for r in data["results"]}
+    assert "pass" in {r["verdict"] for r in data["results"]}
+    # A request that never reached the target is no evidence: nothing fails on it.
+    for result in data["results"]:
+        for finding in result["findings"]:
+            assert "Connection refused" not in finding["message"], finding["message"]
     for name in ("report.html", "junit.xml", "summary.md"):
         assert "target" in (tmp_path / "out" / name).read_text().lower()
 
