@@ -26,7 +26,7 @@ from conformance.exchange import Exchange
 class ProfileCost:
     """One profile's share of a run (the preflight's few requests are counted apart)."""
 
-    requests: int = 0  # every request that went out, each attempt counted
+    requests: int = 0  # every attempt (one the target refused to connect included)
     retried: int = 0  # of those, repeats of a request already sent once
     not_sent: int = 0  # planned requests held back by --max-requests
     answers: int = 0  # 2xx answers, plain or streamed
