@@ -131,13 +131,16 @@ def _bound_checks(op: Operation) -> list[Check]:
 
 def _declared_check(row: Declaration, op: Operation) -> Check:
     level: Level = op.stream_level if row.level == STREAM else row.level
+    cited = words(row.name, op, row.words)
+    if level == "MUST" and not row.held_at_must and all(w.startswith(CONVENTION) for w in cited):
+        level = "SHOULD"  # MUST only where a document makes the rule (README: levels)
     return Check(
         f"{op.profile}/{op.name}/{row.area}/{row.name}",
         op,
         row.area,
         level,
         row.title(op) if callable(row.title) else row.title,
-        words(row.name, op, row.words),
+        cited,
         row.reads,
         row.judge,
         row.requires,

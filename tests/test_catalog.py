@@ -65,3 +65,25 @@ def test_quoted_words_are_verbatim_in_their_seed(key: str, document: str, words:
 def test_every_quotation_is_short() -> None:
     for key, _document, words in _quotations():
         assert len(words.split()) <= 12, f"{key} quotes more than a few words"
+
+
+def test_must_only_where_a_document_makes_the_rule() -> None:
+    """README, levels: a check is MUST where a document states the rule; on convention words
+    alone it is SHOULD, except the two named exceptions (a refused request gets a 4xx, a
+    stream ends), which are declared `held_at_must`."""
+    from conformance.catalog import CONVENTION, ROWS, all_checks
+    from tests.suite.certify import config_for
+
+    held = {row.name for row in ROWS if row.held_at_must}
+    assert held == {
+        "wrong-type-rejected",
+        "missing-field-rejected",
+        "malformed-json-rejected",
+        "non-object-rejected",
+        "generated-invalid-rejected",
+        "ends-in-time",
+    }
+    for check in all_checks(config_for("http://127.0.0.1:1")):
+        name = check.id.rsplit("/", 1)[1]
+        if check.level == "MUST" and name not in held:
+            assert not all(s.startswith(CONVENTION) for s in check.source), check.id

@@ -113,6 +113,10 @@ class Declaration:
     applies: Applies = every
     words: str | None = None  # a key of document_words.yaml shared with others (`name` first)
     requires: str | None = None  # a RunConfig attribute that must be set, else skipped
+    # MUST even where only a convention makes the rule: the README's two exceptions (a
+    # request the schema refuses gets a 4xx; a stream ends). Any other MUST check whose
+    # words for an operation are a convention is SHOULD there: no document makes the rule.
+    held_at_must: bool = False
 
 
 _REGISTRY: dict[str, Declaration] = {}
@@ -129,6 +133,7 @@ def check(
     applies: Applies = every,
     words: str | None = None,
     requires: str | None = None,
+    held_at_must: bool = False,
 ) -> Callable[[Judge], Judge]:
     """Declare the decorated judge (or a judge a factory made: `check(...)(factory(...))`)
     a check of the suite. Names and orders are unique: a second declaration of either from
@@ -136,7 +141,7 @@ def check(
 
     def register(judge: Judge) -> Judge:
         declared = Declaration(
-            order, area, name, level, title, reads, judge, applies, words, requires
+            order, area, name, level, title, reads, judge, applies, words, requires, held_at_must
         )
         for other in _REGISTRY.values():
             if other.name == name and other.judge.__module__ == judge.__module__:

@@ -525,6 +525,7 @@ def _wants_usage(ex: Exchange) -> bool:
     area="stream",
     name="ends-in-time",
     level="MUST",
+    held_at_must=True,
     title="the stream finishes within --stream-timeout",
     reads=POSITIVE_STREAM,
     applies=applies.streams,
