@@ -14,22 +14,46 @@ from conformance.exchange import Exchange, credential_values
     area="http",
     name="auth-required",
     level="MUST",
-    title="no key or a wrong key gives 401",
+    title="no key or a wrong key is refused with a 4xx",
     reads=Reads.all(Tag.AUTH),
     words="auth",
     requires="api_key",
 )
 def auth_required(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
-    """Without the key, or with a wrong one, the request is refused with 401."""
+    """Without the key, or with a wrong one, the request is refused: a 4xx, never served and
+    never a 5xx. The documents require the key; which 4xx is `auth-401`'s (a standard's)."""
     if not ctx.config.api_key:
         return Skip("no --api-key given: the target is not known to require one")
     findings = []
     for ex in exchanges:
+        if ex.status is None or not 400 <= ex.status < 500:
+            how = "no Authorization header" if ex.request.auth == "none" else "a wrong key"
+            got = ex.error or f"HTTP {ex.status}" + (" (served)" if ex.ok else "")
+            findings.append(Finding(f"a 4xx refusal of a request with {how}", got, ex))
+    return findings
+
+
+@check(
+    order=435,
+    area="http",
+    name="auth-401",
+    level="SHOULD",
+    title="a missing or wrong key is refused with 401",
+    reads=Reads.all(Tag.AUTH),
+    requires="api_key",
+)
+def auth_401(exchanges: Sequence[Exchange], ctx: Context) -> Outcome:
+    """A refusal for missing or bad credentials is 401 Unauthorized, the status clients
+    branch on to ask for a key. Judged on the refusals only: a request that was served is
+    `auth-required`'s finding."""
+    refused = [ex for ex in exchanges if ex.status is not None and 400 <= ex.status < 500]
+    if not refused:
+        return Skip("no request without a valid key was refused (auth-required says why)")
+    findings = []
+    for ex in refused:
         if ex.status != 401:
             how = "no Authorization header" if ex.request.auth == "none" else "a wrong key"
-            findings.append(
-                Finding(f"HTTP 401 for a request with {how}", ex.error or f"HTTP {ex.status}", ex)
-            )
+            findings.append(Finding(f"HTTP 401 for a request with {how}", f"HTTP {ex.status}", ex))
     return findings
 
 

@@ -92,10 +92,11 @@ class Errors:
             if self.echo_refused
             else "Missing or invalid API key: send 'Authorization: Bearer <key>'"
         )
+        status = 400 if "auth-400" in self.config.faults else 401
         if self.compat:
-            reply = Reply(401, {"detail": text})
+            reply = Reply(status, {"detail": text})
         else:
-            reply = self._wrapped(401, text, "authentication_error", None, "invalid_api_key")
+            reply = self._wrapped(status, text, "authentication_error", None, "invalid_api_key")
         reply.headers.append((b"www-authenticate", b"Bearer"))
         return reply
 

@@ -78,6 +78,7 @@ FAULTS: dict[str, str] = {
     "not-ready-served": "the compat not-ready model endpoint is served",
     "auth-not-required": "requests without a key or with a wrong key are accepted",
     "key-echoed": "error bodies echo the Authorization header they were sent",
+    "auth-400": "a missing or wrong key is refused with 400 instead of 401",
     "wrong-key-echoed": "a 401 quotes the (wrong) Authorization value it was sent",
     "method-not-405": "a wrong method on a known path is answered 404",
     # HTTP level

@@ -354,6 +354,13 @@ def _(c: httpx.Client, url: str) -> bool:
     return r401.status_code == 401 and wrong in r401.text and API_KEY not in r400.text
 
 
+@probe("auth-400")
+def _(c: httpx.Client, url: str) -> bool:
+    wrong = post(c, url, GATEWAY, body_for("gateway"), key="sk-not-the-key")
+    served = post(c, url, GATEWAY, body_for("gateway"))
+    return wrong.status_code == 400 and served.status_code == 200
+
+
 @probe("method-not-405")
 def _(c: httpx.Client, url: str) -> bool:
     return post(c, url, COMPLETIONS, raw=b"", method="GET").status_code == 404
