@@ -169,9 +169,12 @@ class Engine:
 
     def _send_burst(self, probes: list[Probe]) -> list[Exchange]:
         """A burst: every probe in flight at once, and nothing else of the run meanwhile."""
-        with self._gate.exclusive(), ThreadPoolExecutor(
-            max_workers=len(probes), thread_name_prefix="conformance-burst"
-        ) as burst:
+        with (
+            self._gate.exclusive(),
+            ThreadPoolExecutor(
+                max_workers=len(probes), thread_name_prefix="conformance-burst"
+            ) as burst,
+        ):
             start = threading.Barrier(len(probes))
 
             def one(probe: Probe) -> Exchange:
