@@ -39,7 +39,7 @@ def failed(directory: Path) -> set[str]:
 
 
 def test_red_then_green_with_its_baseline_then_red_with_a_second_fault(tmp_path: Path) -> None:
-    with MockProcess(faults=["usage-mismatch"]) as mock:
+    with MockProcess(faults=["max-tokens-ignored"]) as mock:
         red = suite(tmp_path, mock.url, "--report-dir=a")
     assert red.returncode == 1, red.stdout[-2000:]
     first = failed(tmp_path / "a")
@@ -50,7 +50,7 @@ def test_red_then_green_with_its_baseline_then_red_with_a_second_fault(tmp_path:
     assert set(accepted) == first
     assert all(isinstance(reason, str) and reason for reason in accepted.values())
 
-    with MockProcess(faults=["usage-mismatch"]) as mock:
+    with MockProcess(faults=["max-tokens-ignored"]) as mock:
         green = suite(tmp_path, mock.url, "--report-dir=b", "--baseline=base.yaml")
     assert green.returncode == 0, green.stdout[-3000:]
     assert f"{len(first)} accepted failure(s), 0 not in the baseline" in green.stdout
@@ -58,7 +58,7 @@ def test_red_then_green_with_its_baseline_then_red_with_a_second_fault(tmp_path:
     assert sorted(report_b["baseline"]["accepted_failures"]) == sorted(first)
     assert failed(tmp_path / "b") == first  # the report still tells the truth
 
-    with MockProcess(faults=["usage-mismatch", "stream-no-done"]) as mock:
+    with MockProcess(faults=["max-tokens-ignored", "stream-no-done"]) as mock:
         again = suite(tmp_path, mock.url, "--report-dir=c", "--baseline=base.yaml")
     assert again.returncode == 1, again.stdout[-3000:]
     new = failed(tmp_path / "c") - first
@@ -68,7 +68,7 @@ def test_red_then_green_with_its_baseline_then_red_with_a_second_fault(tmp_path:
 
 
 def test_entries_that_pass_again_are_listed_for_pruning(tmp_path: Path) -> None:
-    stale = "alphaedge/chat/semantics/usage-adds-up"
+    stale = "alphaedge/chat/semantics/max-tokens-honoured"
     (tmp_path / "base.json").write_text(
         json.dumps({stale: "was broken", "alphaedge/chat/nope/gone": "renamed since"})
     )

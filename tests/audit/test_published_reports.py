@@ -20,7 +20,7 @@ def test_a_kept_report_comes_with_its_recording_and_rejudges_identically(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(certify, "REPORTS", tmp_path / "reports")
-    with MockProcess(api_key=KEY, faults=["usage-mismatch"]) as mock:
+    with MockProcess(api_key=KEY, faults=["max-tokens-ignored"]) as mock:
         state = RunState(
             name="demo",
             pid=0,
@@ -41,4 +41,4 @@ def test_a_kept_report_comes_with_its_recording_and_rejudges_identically(
     again = rejudge(kept)
     assert again.integrity == "match"
     assert again.identical, again.lines()
-    assert again.gating_failures(), "usage-mismatch must still fail offline"
+    assert again.gating_failures(), "max-tokens-ignored must still fail offline"

@@ -30,7 +30,7 @@ REPRESENTATIVE = [
     (["stream-no-done"], []),
     (["stream-reset-midway"], []),
     (["stream-max-tokens-ignored"], []),
-    (["usage-mismatch"], []),
+    (["max-tokens-ignored"], []),
     (["created-stale"], []),
     (["n-ignored"], []),
     (["bound-temperature-max"], []),
@@ -213,7 +213,7 @@ def _write(path: Path, text: str) -> Path:
 def test_pytest_run_under_xdist_then_cli_rejudge(tmp_path: Path) -> None:
     """The product as a user runs it: `pytest -n 2 --report-dir`, then the console script."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    with MockProcess(faults=["usage-mismatch"]) as mock:
+    with MockProcess(faults=["max-tokens-ignored"]) as mock:
         live = subprocess.run(
             [
                 *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"),

@@ -53,14 +53,14 @@ def test_reproduce_line_works_when_pasted_and_never_shows_the_key(tmp_path: Path
     """The curl line printed for a finding, pasted into a shell with the key exported,
     reaches the same TLS target (with --cacert) and gets an answer."""
     ca, cert, key = cli.certificates(tmp_path)
-    args = ["--tls-cert", str(cert), "--tls-key", str(key), "--fault", "usage-mismatch"]
+    args = ["--tls-cert", str(cert), "--tls-key", str(key), "--fault", "max-tokens-ignored"]
     with MockProcess(extra_args=args, api_key=KEY) as mock:
         proc = cli.run(
             tmp_path,
             f"--target-url={mock.url}",
             f"--ca-bundle={ca}",
             "-k",
-            "usage-adds-up",
+            "max-tokens-honoured",
             env={"CONFORMANCE_API_KEY": KEY},
         )
         assert proc.returncode == 1, proc.stdout[-3000:]
@@ -113,7 +113,7 @@ def test_a_key_sent_bare_with_auth_scheme_none(tmp_path: Path) -> None:
 
 def test_extra_headers_are_sent_and_credentials_among_them_redacted(tmp_path: Path) -> None:
     with (
-        MockProcess(faults=["usage-mismatch"]) as mock,
+        MockProcess(faults=["max-tokens-ignored"]) as mock,
         servers.forwarding(mock.url) as (
             url,
             seen,
@@ -126,7 +126,7 @@ def test_extra_headers_are_sent_and_credentials_among_them_redacted(tmp_path: Pa
             f"--header=X-Api-Key: {HEADER_SECRET}",
             "--report-dir=out",
             "-k",
-            "usage-adds-up",
+            "max-tokens-honoured",
             "-p",
             "no:xdist",
         )

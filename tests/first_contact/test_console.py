@@ -9,14 +9,14 @@ from pathlib import Path
 from conformance.mock.process import MockProcess
 from tests.first_contact import cli
 
-CHECK = "alphaedge/chat/semantics/usage-adds-up"
+CHECK = "alphaedge/chat/semantics/max-tokens-honoured"
 SHOULD_CHECK = "alphaedge/chat/stream/first-delta-role"
 
 
 def test_should_failures_have_their_own_section_not_python_warnings(tmp_path: Path) -> None:
-    with MockProcess(faults=["stream-no-role", "usage-mismatch"]) as mock:
+    with MockProcess(faults=["stream-no-role", "max-tokens-ignored"]) as mock:
         proc = cli.run(
-            tmp_path, f"--target-url={mock.url}", "-k", "first-delta-role or usage-adds-up"
+            tmp_path, f"--target-url={mock.url}", "-k", "first-delta-role or max-tokens-honoured"
         )
     cli.no_traceback(proc)
     out = proc.stdout
@@ -36,10 +36,10 @@ def test_should_failures_have_their_own_section_not_python_warnings(tmp_path: Pa
 
 
 def test_short_summary_gives_the_reason_not_the_id_again(tmp_path: Path) -> None:
-    with MockProcess(faults=["usage-mismatch"]) as mock:
-        proc = cli.run(tmp_path, f"--target-url={mock.url}", "-k", "chat and usage-adds-up")
+    with MockProcess(faults=["max-tokens-ignored"]) as mock:
+        proc = cli.run(tmp_path, f"--target-url={mock.url}", "-k", "chat and max-tokens-honoured")
     line = next(x for x in proc.stdout.splitlines() if x.startswith(f"FAILED {CHECK}"))
-    assert line.count("usage-adds-up") == 1, line
+    assert line.count("max-tokens-honoured") == 1, line
     assert line.startswith(f"FAILED {CHECK} - [MUST] Expected: usage"), line
 
 

@@ -76,7 +76,7 @@ def test_embedded_default_certifies_the_mock_on_every_profile(tmp_path: Path) ->
 
 
 def test_must_failure_exits_1_and_should_failure_only_warns(tmp_path: Path) -> None:
-    with MockProcess(faults=["usage-mismatch", "stream-no-role"]) as mock:
+    with MockProcess(faults=["max-tokens-ignored", "stream-no-role"]) as mock:
         must = run_suite(tmp_path, f"--target-url={mock.url}", "--report-dir=a")
         should = run_suite(
             tmp_path,
@@ -87,10 +87,10 @@ def test_must_failure_exits_1_and_should_failure_only_warns(tmp_path: Path) -> N
             "first-delta-role",
         )
     assert must.returncode == 1
-    assert "alphaedge/chat/semantics/usage-adds-up" in must.stdout
-    assert "Expected: usage: total = prompt + completion" in must.stdout
+    assert "alphaedge/chat/semantics/max-tokens-honoured" in must.stdout
+    assert "Expected: usage.completion_tokens <= max_tokens" in must.stdout
     v = verdicts(tmp_path / "a")
-    assert v["alphaedge/chat/semantics/usage-adds-up"] == "fail"
+    assert v["alphaedge/chat/semantics/max-tokens-honoured"] == "fail"
     assert v["alphaedge/chat/stream/first-delta-role"] == "warn"
     assert should.returncode == 1
     assert verdicts(tmp_path / "b")["alphaedge/chat/stream/first-delta-role"] == "fail"
