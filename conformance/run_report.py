@@ -52,19 +52,26 @@ def assemble(
             "request(s) were not sent, so what they would have fed is unjudged"
         )
     return RunReport(
-        target_url=run.target_url or "embedded mock",
-        profiles=list(run.profiles),
-        options=run.options(),
-        suite_version=__version__,
-        specs={p: spec.spec_sha256(p) for p in run.profiles},
-        started_at=started_at,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        **_run_fields(run, started_at),
         status=status,
         error=error,
         results=results,
         not_certified=dict(not_certified or {}),
         cost=cost,
     )
+
+
+def _run_fields(run: RunConfig, started_at: str) -> dict[str, Any]:
+    """What every report says of the run itself, whatever stopped it."""
+    return {
+        "target_url": run.target_url or "embedded mock",
+        "profiles": list(run.profiles),
+        "options": run.options(),
+        "suite_version": __version__,
+        "specs": {p: spec.spec_sha256(p) for p in run.profiles},
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def blocked_results(run: RunConfig, blocked: Mapping[str, str]) -> list[tuple[Check, CheckResult]]:
@@ -83,13 +90,7 @@ def preflight_failed(
     skipped with the diagnosis, and the verdict of every profile is "not certified"."""
     reason = f"not run: {line}"
     return RunReport(
-        target_url=run.target_url or "embedded mock",
-        profiles=list(run.profiles),
-        options=run.options(),
-        suite_version=__version__,
-        specs={p: spec.spec_sha256(p) for p in run.profiles},
-        started_at=started_at,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        **_run_fields(run, started_at),
         status="interrupted" if interrupted else "preflight-failed",
         error=line,
         hint=hint or None,
